@@ -1,0 +1,3 @@
+from geotagger.cli.main import main
+
+raise SystemExit(main())

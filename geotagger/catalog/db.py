@@ -1,0 +1,91 @@
+"""Opening a catalog: engine set-up (WAL, foreign keys), migrations, sessions, the single writer."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from geotagger.catalog.migrations import migrate
+from geotagger.errors import CatalogError
+
+
+def _catalog_url(location: str | Path) -> str:
+    text = str(location)
+    if "://" in text:
+        return text
+    path = Path(text).expanduser()
+    if path.is_dir():
+        path = path / "library.sqlite"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CatalogError(f"cannot create the library folder {path.parent}: {exc.strerror}") from exc
+    return f"sqlite:///{path.resolve()}"
+
+
+def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.close()
+
+
+class Catalog:
+    """One library's database. Any number of readers; writes go through ``writer()`` one at a time."""
+
+    def __init__(self, location: str | Path) -> None:
+        self.url = _catalog_url(location)
+        self.engine: Engine = create_engine(self.url)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._write_lock = threading.Lock()
+        try:
+            with self.engine.begin() as connection:
+                migrate(connection)
+        except OperationalError as exc:
+            raise CatalogError(f"cannot open the catalog {self.url}: {exc.orig}") from exc
+
+    @property
+    def path(self) -> Path | None:
+        """The SQLite file, or None for a server database."""
+        if self.engine.dialect.name != "sqlite" or not self.engine.url.database:
+            return None
+        return Path(self.engine.url.database)
+
+    @contextmanager
+    def reader(self) -> Iterator[Session]:
+        """A read-only session; never blocks on the writer (WAL)."""
+        session = self._sessions()
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
+
+    @contextmanager
+    def writer(self) -> Iterator[Session]:
+        """The single writer: a session committed on success, rolled back on any error."""
+        with self._write_lock:
+            session = self._sessions()
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                session.close()
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,65 @@
+"""Entry point of the ``geotagger`` command. The one place that turns typed errors into
+``error: ...`` plus an exit code (0 ok, 1 user-facing error, 2 usage)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from geotagger import __version__
+from geotagger.cli import commands
+from geotagger.cli.context import CliContext
+from geotagger.errors import GeotaggerError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="geotagger",
+        description="Find where photos without GPS were taken, see why, and write it back safely.",
+    )
+    parser.add_argument("--version", action="version", version=f"geotagger {__version__}")
+    parser.add_argument(
+        "--library",
+        metavar="PATH",
+        default=os.environ.get("GEOTAGGER_LIBRARY"),
+        help="catalog file (env GEOTAGGER_LIBRARY; default: in the user data folder)",
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="print only results and errors")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more detail (-vv: debug)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    modules = [
+        importlib.import_module(f"{commands.__name__}.{info.name}")
+        for info in pkgutil.iter_modules(commands.__path__)
+    ]
+    for module in sorted(modules, key=lambda m: m.ORDER):
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = logging.WARNING if args.verbose == 0 else logging.INFO if args.verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    ctx = CliContext(library_location=args.library, quiet=args.quiet, verbose=args.verbose)
+    try:
+        return int(args.run(args, ctx) or 0)
+    except GeotaggerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("error: interrupted; the work done so far is kept and the next run resumes", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    finally:
+        ctx.close()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

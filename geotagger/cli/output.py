@@ -1,0 +1,40 @@
+"""Printing rows as a table, CSV or JSON: the formats every listing command offers."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+FORMATS = ("table", "csv", "json")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def print_rows(
+    rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, out: TextIO | None = None
+) -> None:
+    """Write rows with the given columns; JSON keeps every key of each row."""
+    out = out or sys.stdout
+    if fmt == "json":
+        json.dump(list(rows), out, indent=2, ensure_ascii=False, default=str)
+        out.write("\n")
+    elif fmt == "csv":
+        writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: _cell(row.get(k)) for k in columns})
+    else:
+        cells = [[_cell(row.get(k)) for k in columns] for row in rows]
+        widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+        out.write("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip() + "\n")
+        for r in cells:
+            out.write("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() + "\n")

@@ -1,0 +1,1 @@
+"""Offline geography: reverse geocoding, semantic partitioning, S2 cells, distance metrics."""

@@ -1,0 +1,1 @@
+"""Geolocation engine: model packs, batch inference, library model, time evidence, fusion."""

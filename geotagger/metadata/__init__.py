@@ -1,0 +1,1 @@
+"""Metadata I/O: reading (EXIF, XMP sidecars, HEIC, RAW) and safe writing, from one tag table."""

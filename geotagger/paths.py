@@ -1,0 +1,52 @@
+"""Where geotagger keeps its data: catalog, caches, model packs, backups.
+
+Everything lives under one data directory (platformdirs user data dir), overridable with
+GEOTAGGER_DATA_DIR; the catalog path can be overridden on its own with GEOTAGGER_LIBRARY / --library.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "geotagger"
+
+
+def data_dir() -> Path:
+    """The user data directory (created on demand by the callers that write into it)."""
+    override = os.environ.get("GEOTAGGER_DATA_DIR")
+    if override:
+        return Path(override).expanduser()
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def default_library_path() -> Path:
+    """Catalog file used when neither --library nor GEOTAGGER_LIBRARY is given."""
+    override = os.environ.get("GEOTAGGER_LIBRARY")
+    if override:
+        return Path(override).expanduser()
+    return data_dir() / "library.sqlite"
+
+
+def models_dir() -> Path:
+    """Built or imported model packs; never inside the git checkout."""
+    override = os.environ.get("GEOTAGGER_MODELS_DIR")
+    if override:
+        return Path(override).expanduser()
+    return data_dir() / "models"
+
+
+def library_data_dir(catalog_path: Path) -> Path:
+    """Per-library side data (thumbnails, embeddings, backups) next to the catalog file."""
+    return catalog_path.with_name(catalog_path.stem + ".data")
+
+
+def resources_dir() -> Path:
+    """The project's shipped data files (geography, concept vocabulary, web assets)."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "resources"
+    if packaged.is_dir():
+        return packaged
+    return here.parent / "resources"

@@ -1,0 +1,36 @@
+"""An open photo library: its catalog plus the folder where its side data lives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import TracebackType
+
+from geotagger.catalog import Catalog
+from geotagger.paths import default_library_path, library_data_dir
+
+
+class Library:
+    """Opened once per front-end session; cheap to create, safe to share between threads."""
+
+    def __init__(self, location: str | Path | None = None) -> None:
+        self.location = str(location) if location is not None else str(default_library_path())
+        self.catalog = Catalog(self.location)
+        base = self.catalog.path or default_library_path()
+        self.data_dir: Path = library_data_dir(base)
+
+    def side_dir(self, name: str) -> Path:
+        """A subfolder of the library's side data (thumbnails, embeddings, backups), created on demand."""
+        folder = self.data_dir / name
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def close(self) -> None:
+        self.catalog.close()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
