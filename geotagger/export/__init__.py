@@ -1,0 +1,1 @@
+"""Album export: copies with locations written in, and KML / GPX / GeoJSON / HTML map files."""
