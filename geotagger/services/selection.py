@@ -1,0 +1,78 @@
+"""Which photos a filter name means, and turning user references (path or id) into photo ids.
+
+One definition shared by listing, albums, export and the GUI, so "no-gps" means the same everywhere.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from sqlalchemy import ColumnElement, and_, select, true
+from sqlalchemy.orm import Session
+
+from geotagger.catalog import Photo
+from geotagger.catalog.schema import (
+    REVIEW_ACCEPTED,
+    REVIEW_REJECTED,
+    REVIEW_SUGGESTED,
+    REVIEW_WRITTEN,
+    STATUS_ERROR,
+    STATUS_MISSING,
+    STATUS_OK,
+)
+from geotagger.errors import NotFoundError, UserInputError
+
+FILTERS = ("all", "no-gps", "has-gps", "suggested", "accepted", "rejected", "written", "error", "missing")
+
+
+def filter_clause(name: str | None) -> ColumnElement[bool]:
+    """SQL condition for a filter name (None or "all": every readable photo)."""
+    ok = Photo.status == STATUS_OK
+    clauses: dict[str, ColumnElement[bool]] = {
+        "all": ok,
+        "no-gps": and_(ok, Photo.gps_lat.is_(None)),
+        "has-gps": and_(ok, Photo.gps_lat.is_not(None)),
+        "suggested": and_(ok, Photo.review_state == REVIEW_SUGGESTED),
+        "accepted": and_(ok, Photo.review_state == REVIEW_ACCEPTED),
+        "rejected": and_(ok, Photo.review_state == REVIEW_REJECTED),
+        "written": and_(ok, Photo.review_state == REVIEW_WRITTEN),
+        "error": Photo.status == STATUS_ERROR,
+        "missing": Photo.status == STATUS_MISSING,
+    }
+    if name is None:
+        return clauses["all"]
+    if name not in clauses:
+        raise UserInputError(f"unknown filter {name!r} (choose from {', '.join(FILTERS)})")
+    return clauses[name] if name else true()
+
+
+def photo_ids_matching(session: Session, name: str | None) -> list[int]:
+    return list(
+        session.scalars(select(Photo.id).where(filter_clause(name)).order_by(Photo.taken_at, Photo.path))
+    )
+
+
+def find_photo(session: Session, ref: str | int) -> Photo:
+    """A photo by catalog id or by path (absolute, or relative to the working directory)."""
+    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit() and not os.path.exists(ref)):
+        photo = session.get(Photo, int(ref))
+        if photo is None:
+            raise NotFoundError(f"no photo with id {ref} in the catalog")
+        return photo
+    text = str(ref)
+    candidates = [text, os.path.abspath(text)]
+    with contextlib.suppress(OSError):
+        candidates.append(str(Path(text).resolve()))
+    for candidate in candidates:
+        photo = session.scalar(select(Photo).where(Photo.path == candidate))
+        if photo is not None:
+            return photo
+    raise NotFoundError(f"{text} is not in the catalog (index its folder first)")
+
+
+def resolve_photo_ids(lib, refs: Iterable[str | int]) -> list[int]:  # noqa: ANN001 - Library (import cycle)
+    with lib.catalog.reader() as session:
+        return [find_photo(session, ref).id for ref in refs]
