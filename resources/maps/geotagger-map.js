@@ -1,0 +1,172 @@
+/* geotagger map page: the only JS a host talks to.
+ *
+ * Host -> page (documented whitelist, see geotagger/maps/page.py JS_API):
+ *   geotagger.showLibrary(points)      [{id, lat, lon, title, popup}] clustered photo markers
+ *   geotagger.showCandidates(payload)  {photo: {id, title, lat, lon}, candidates: [{index, lat, lon,
+ *                                       radius_km, label, level, confidence, source}], fit: bool}
+ *   geotagger.clearCandidates()
+ *   geotagger.focus(lat, lon, zoom)
+ *   geotagger.fitAll()
+ *   geotagger.setPlaceMode(on)         crosshair cursor while the host waits for a click
+ *   geotagger.setSelection(ids)        highlight these library photos
+ * Page -> host (Qt WebChannel object "bridge", slots only): pageReady(), mapClicked(lat, lon),
+ *   markerDragged(photoId, lat, lon), candidatePicked(index), photoPicked(id), jsLog(level, message).
+ * Without Qt (an exported album page) the bridge is absent and the page is a plain viewer.
+ */
+(function () {
+  "use strict";
+  var state = { map: null, bridge: null, library: null, candidates: null, colors: {}, selected: {},
+                libraryMarkers: {}, pendingLogs: [] };
+
+  function log(level, message) {
+    if (state.bridge) { state.bridge.jsLog(level, String(message)); }
+    else { state.pendingLogs.push([level, String(message)]); }
+  }
+
+  function escapeHtml(text) {
+    return String(text).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+
+  function dotIcon(selected) {
+    return L.divIcon({ className: selected ? "gt-dot gt-dot-selected" : "gt-dot", iconSize: [12, 12] });
+  }
+
+  function connectBridge() {
+    if (typeof qt === "undefined" || !qt.webChannelTransport || typeof QWebChannel === "undefined") { return; }
+    new QWebChannel(qt.webChannelTransport, function (channel) {
+      state.bridge = channel.objects.bridge;
+      api.bridge = state.bridge;  // the host's slots, reachable for tests and diagnostics
+      state.pendingLogs.forEach(function (entry) { state.bridge.jsLog(entry[0], entry[1]); });
+      state.pendingLogs = [];
+      state.bridge.pageReady();
+    });
+  }
+
+  var api = {
+    bridge: null,
+    init: function (map, options) {
+      state.map = map;
+      state.colors = options.colors || {};
+      map.setMinZoom(1);
+      map.setMaxZoom(options.maxZoom || 18);
+      map.getContainer().style.background = state.colors.water || "#cfe0ee";
+      if (window.GEOTAGGER_BASEMAP) {
+        L.geoJSON(window.GEOTAGGER_BASEMAP, {
+          attribution: "Basemap &copy; Natural Earth",
+          interactive: false,
+          style: function () {
+            return { color: state.colors.border, weight: 0.7, fillColor: state.colors.land, fillOpacity: 1 };
+          }
+        }).addTo(map);
+        map.eachLayer(function (layer) { if (layer instanceof L.TileLayer) { layer.bringToFront(); } });
+      } else {
+        log("error", "offline basemap missing");
+      }
+      state.library = L.markerClusterGroup({ maxClusterRadius: 40, showCoverageOnHover: false,
+                                             disableClusteringAtZoom: options.maxZoom || 18 });
+      map.addLayer(state.library);
+      state.candidates = L.featureGroup().addTo(map);
+      map.on("click", function (e) {
+        var ll = e.latlng.wrap();
+        if (state.bridge) { state.bridge.mapClicked(ll.lat, ll.lng); }
+      });
+      api.showLibrary(options.points || []);
+      if ((options.points || []).length) { api.fitAll(); }
+      if (options.interactive) { connectBridge(); }
+    },
+
+    showLibrary: function (points) {
+      state.library.clearLayers();
+      state.libraryMarkers = {};
+      var markers = points.map(function (p) {
+        var marker = L.marker([p.lat, p.lon], { icon: dotIcon(!!state.selected[p.id]), title: p.title || "",
+                                                keyboard: false });
+        marker.bindPopup(p.popup || "<b>" + escapeHtml(p.title || "") + "</b>");
+        if (p.id !== null && p.id !== undefined) {
+          state.libraryMarkers[p.id] = marker;
+          marker.on("click", function () { if (state.bridge) { state.bridge.photoPicked(p.id); } });
+        }
+        return marker;
+      });
+      state.library.addLayers(markers);
+    },
+
+    setSelection: function (ids) {
+      var wanted = {};
+      (ids || []).forEach(function (id) { wanted[id] = true; });
+      Object.keys(state.libraryMarkers).forEach(function (id) {
+        var on = !!wanted[id];
+        if (on !== !!state.selected[id]) { state.libraryMarkers[id].setIcon(dotIcon(on)); }
+      });
+      state.selected = wanted;
+    },
+
+    clearCandidates: function () { state.candidates.clearLayers(); },
+
+    showCandidates: function (payload) {
+      var layer = state.candidates;
+      layer.clearLayers();
+      var photo = payload.photo || {};
+      var accent = state.colors.accent || "#1f6fd1";
+      (payload.candidates || []).forEach(function (c) {
+        var strength = Math.max(0.15, Math.min(1, c.confidence || 0));
+        if (c.radius_km > 0) {
+          L.circle([c.lat, c.lon], { radius: c.radius_km * 1000, color: accent, weight: c.index === 0 ? 2 : 1,
+                                     fillColor: accent, fillOpacity: 0.08 + 0.17 * strength,
+                                     interactive: false }).addTo(layer);
+        }
+        if (c.outline) {
+          L.geoJSON(c.outline, { interactive: false, style: { color: accent, weight: 2, dashArray: "4 4",
+                                                               fill: false } }).addTo(layer);
+        }
+        var marker = L.marker([c.lat, c.lon], {
+          icon: L.divIcon({ className: "gt-cand" + (c.index === 0 ? " gt-cand-best" : ""),
+                            html: String(c.index + 1), iconSize: [24, 24] }),
+          draggable: true, title: c.label || "", zIndexOffset: 1000 - c.index
+        }).addTo(layer);
+        marker.bindTooltip("<b>" + (c.index + 1) + ". " + escapeHtml(c.label || "") + "</b><br>" +
+                           escapeHtml((c.level || "") + ", " + Math.round(100 * (c.confidence || 0)) + "%, " +
+                                      (c.source || "")), { direction: "top", offset: [0, -10] });
+        marker.on("click", function () { if (state.bridge) { state.bridge.candidatePicked(c.index); } });
+        marker.on("dragend", function () {
+          var ll = marker.getLatLng().wrap();
+          if (state.bridge) { state.bridge.markerDragged(photo.id, ll.lat, ll.lng); }
+        });
+      });
+      if (photo.lat !== null && photo.lat !== undefined) {
+        var own = L.marker([photo.lat, photo.lon], { draggable: true, title: photo.title || "",
+                                                     zIndexOffset: 2000 }).addTo(layer);
+        own.bindTooltip(escapeHtml(photo.title || "") + " (current location)", { direction: "top" });
+        own.on("dragend", function () {
+          var ll = own.getLatLng().wrap();
+          if (state.bridge) { state.bridge.markerDragged(photo.id, ll.lat, ll.lng); }
+        });
+      }
+      if (payload.fit && layer.getLayers().length) {
+        var bounds = layer.getBounds();
+        if (bounds.isValid()) { state.map.fitBounds(bounds.pad(0.3), { maxZoom: 13 }); }
+      }
+    },
+
+    focus: function (lat, lon, zoom) { state.map.setView([lat, lon], zoom || state.map.getZoom()); },
+
+    fitAll: function () {
+      var bounds = state.library.getBounds();
+      if (bounds.isValid()) { state.map.fitBounds(bounds.pad(0.1), { maxZoom: 12 }); }
+    },
+
+    setPlaceMode: function (on) {
+      state.map.getContainer().classList.toggle("gt-placing", !!on);
+    },
+
+    /* For tests and diagnostics: how many things are drawn. */
+    counts: function () {
+      return { library: state.library ? state.library.getLayers().length : 0,
+               candidates: state.candidates ? state.candidates.getLayers().filter(function (l) {
+                 return l instanceof L.Marker; }).length : 0 };
+    }
+  };
+  window.geotagger = api;
+})();
