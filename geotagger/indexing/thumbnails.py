@@ -1,0 +1,102 @@
+"""Thumbnails on demand, cached as JPEG files keyed by content fingerprint and size.
+
+The key is the fingerprint, not the path, so a moved photo keeps its cached thumbnail and an edited
+one gets a new thumbnail. JPEGs decode in draft mode (DCT-domain downscaling: ~5x faster for large
+photos); EXIF orientation is applied so thumbnails stand the right way up.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from geotagger.errors import MetadataError, UserInputError
+
+RAW_EXTENSIONS = frozenset(
+    {".cr2", ".cr3", ".nef", ".nrw", ".arw", ".dng", ".orf", ".rw2", ".raf", ".pef", ".srw"}
+)
+MIN_SIZE, MAX_SIZE = 16, 4096
+_heif_registered = False
+
+
+def _register_heif() -> None:
+    global _heif_registered
+    if not _heif_registered:
+        import pillow_heif
+
+        pillow_heif.register_heif_opener()
+        _heif_registered = True
+
+
+def cache_path(cache_dir: Path, fingerprint: str, size: int) -> Path:
+    """Where the thumbnail of this content at this size lives (two-level fan-out keeps folders small)."""
+    return cache_dir / fingerprint[:2] / f"{fingerprint}-{size}.jpg"
+
+
+def render(source: Path, size: int) -> Image.Image:
+    """Decode ``source`` into an RGB image whose longer side is at most ``size``, upright."""
+    if not MIN_SIZE <= size <= MAX_SIZE:
+        raise UserInputError(f"thumbnail size must be between {MIN_SIZE} and {MAX_SIZE} pixels, not {size}")
+    if source.suffix.lower() in (".heic", ".heif", ".hif"):
+        _register_heif()
+    try:
+        with Image.open(source) as image:
+            if image.format == "JPEG":
+                image.draft("RGB", (size, size))
+            image.load()
+            upright = ImageOps.exif_transpose(image)
+            upright.thumbnail((size, size), Image.Resampling.LANCZOS)
+            if upright.mode != "RGB":
+                upright = _flatten(upright)
+            return upright
+    except FileNotFoundError:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise MetadataError(
+            f"no thumbnail for {source.name}: image too large to decode safely ({exc})"
+        ) from exc
+    except UnidentifiedImageError as exc:
+        if source.suffix.lower() in RAW_EXTENSIONS:
+            raise MetadataError(
+                f"no thumbnail for {source.name}: this RAW file has no embedded preview that can be decoded"
+            ) from exc
+        raise MetadataError(f"no thumbnail for {source.name}: not an image that can be decoded") from exc
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise MetadataError(f"no thumbnail for {source.name}: cannot decode the image ({exc})") from exc
+
+
+def _flatten(image: Image.Image) -> Image.Image:
+    """RGB for JPEG output; transparency goes on white."""
+    if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGB", rgba.size, (255, 255, 255))
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    if image.mode.startswith("I;16") or image.mode in ("I", "F"):
+        image = image.point(lambda v: v / 256).convert("L")  # 16-bit TIFF: scale to 8 bits
+    return image.convert("RGB")
+
+
+def write_atomic(image: Image.Image, target: Path) -> None:
+    """Save as JPEG next to the target and rename, so readers never see half a file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(prefix=".thumb-", suffix=".jpg", dir=target.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            image.save(out, "JPEG", quality=85, optimize=True)
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def thumbnail_file(source: Path, fingerprint: str, cache_dir: Path, size: int = 256) -> Path:
+    """The cached thumbnail of ``source``, made now if it is not there yet."""
+    target = cache_path(cache_dir, fingerprint, size)
+    if target.exists():
+        return target
+    write_atomic(render(source, size), target)
+    return target

@@ -1,0 +1,166 @@
+"""Indexing operations for front ends: index folders, counts, listings, thumbnails."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_, select
+
+from geotagger.catalog.schema import (
+    REVIEW_ACCEPTED,
+    REVIEW_REJECTED,
+    REVIEW_SUGGESTED,
+    REVIEW_WRITTEN,
+    STATUS_ERROR,
+    STATUS_MISSING,
+    STATUS_OK,
+    Photo,
+)
+from geotagger.errors import NotFoundError, UserInputError
+from geotagger.indexing.pipeline import IndexReport, run_index
+from geotagger.indexing.pool import POOL_KINDS
+from geotagger.indexing.thumbnails import thumbnail_file
+from geotagger.progress import CancelToken, Progress
+from geotagger.services.library import Library
+
+__all__ = ["FILTERS", "IndexReport", "index", "list_photos", "status", "thumbnail"]
+
+
+def _resolve_roots(paths: Sequence[Path | str]) -> list[str]:
+    """Absolute, symlink-free roots; every path must exist (checked before any work starts)."""
+    if not paths:
+        raise UserInputError("give at least one folder or photo to index")
+    roots: list[str] = []
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if not path.exists():
+            raise NotFoundError(f"no such file or folder: {raw}")
+        resolved = str(path.resolve())
+        if resolved not in roots:
+            roots.append(resolved)
+    return roots
+
+
+def index(
+    lib: Library,
+    paths: Sequence[Path | str],
+    *,
+    progress: Progress | None = None,
+    cancel: CancelToken | None = None,
+    workers: int | None = None,
+    pool: str = "auto",
+) -> IndexReport:
+    """Add or refresh the photos under ``paths`` (incremental; see geotagger.indexing.pipeline).
+
+    ``workers``: metadata readers in parallel (None = one per core; 0 or 1 = in this thread).
+    ``pool``: "process" (default for "auto": reading is Python parsing, bound by the GIL) or "thread".
+    Raises CancelledError when cancelled; rows read until then are kept.
+    """
+    from geotagger.metadata.read import SUPPORTED_EXTENSIONS
+
+    if pool not in POOL_KINDS:
+        raise UserInputError(f"pool must be one of {', '.join(POOL_KINDS)}")
+    return run_index(
+        lib,
+        _resolve_roots(paths),
+        frozenset(SUPPORTED_EXTENSIONS),
+        progress=progress,
+        cancel=cancel,
+        workers=workers,
+        pool=pool,
+    )
+
+
+_HAS_GPS = and_(Photo.gps_lat.is_not(None), Photo.gps_lon.is_not(None))
+_PRESENT = Photo.status != STATUS_MISSING
+# Files that could not be read, and readable files whose metadata had problems (broken EXIF ...).
+_PROBLEM = or_(Photo.status == STATUS_ERROR, and_(Photo.status == STATUS_OK, Photo.error.is_not(None)))
+
+FILTERS: dict[str, Any] = {
+    "no-gps": and_(_PRESENT, ~_HAS_GPS),
+    "has-gps": and_(_PRESENT, _HAS_GPS),
+    "suggested": Photo.review_state == REVIEW_SUGGESTED,
+    "accepted": Photo.review_state == REVIEW_ACCEPTED,
+    "rejected": Photo.review_state == REVIEW_REJECTED,
+    "written": Photo.review_state == REVIEW_WRITTEN,
+    "error": _PROBLEM,
+    "missing": Photo.status == STATUS_MISSING,
+}
+
+
+def status(lib: Library) -> dict[str, int]:
+    """Counts for a dashboard. ``photos``/``with_gps``/``without_gps`` leave out missing files;
+    ``errors`` counts what ``list --filter error`` shows."""
+
+    def count(condition: Any) -> Any:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    columns = {
+        "photos": count(_PRESENT),
+        "with_gps": count(FILTERS["has-gps"]),
+        "without_gps": count(FILTERS["no-gps"]),
+        "suggested": count(FILTERS["suggested"]),
+        "accepted": count(FILTERS["accepted"]),
+        "rejected": count(FILTERS["rejected"]),
+        "written": count(FILTERS["written"]),
+        "errors": count(FILTERS["error"]),
+        "missing": count(FILTERS["missing"]),
+    }
+    with lib.catalog.reader() as session:
+        row = session.execute(select(*columns.values())).one()
+    return {name: int(value) for name, value in zip(columns, row, strict=True)}
+
+
+LIST_COLUMNS = (
+    "id",
+    "path",
+    "folder",
+    "filename",
+    "format",
+    "width",
+    "height",
+    "taken_at",
+    "taken_offset_min",
+    "camera_make",
+    "camera_model",
+    "gps_lat",
+    "gps_lon",
+    "gps_alt",
+    "gps_source",
+    "status",
+    "review_state",
+    "error",
+)
+
+
+def list_photos(lib: Library, filter: str | None = None) -> list[dict]:
+    """Photos as plain dicts (keys: LIST_COLUMNS), ordered by path; ``filter`` is a key of FILTERS."""
+    query = select(*(getattr(Photo, c) for c in LIST_COLUMNS)).order_by(Photo.path)
+    if filter:
+        if filter not in FILTERS:
+            raise UserInputError(f"unknown filter {filter!r}; choose from {', '.join(FILTERS)}")
+        query = query.where(FILTERS[filter])
+    with lib.catalog.reader() as session:
+        rows = session.execute(query).all()
+    out = []
+    for row in rows:
+        item = dict(zip(LIST_COLUMNS, row, strict=True))
+        if item["taken_at"] is not None:
+            item["taken_at"] = item["taken_at"].isoformat()
+        out.append(item)
+    return out
+
+
+def thumbnail(lib: Library, photo_id: int, size: int = 256) -> Path:
+    """A JPEG thumbnail (longer side ``size``) of the photo, cached under the library's side data."""
+    with lib.catalog.reader() as session:
+        row = session.execute(select(Photo.path, Photo.fingerprint).where(Photo.id == photo_id)).one_or_none()
+    if row is None:
+        raise NotFoundError(f"no photo with id {photo_id} in this library")
+    source = Path(row.path)
+    try:
+        return thumbnail_file(source, row.fingerprint, lib.side_dir("thumbnails"), size)
+    except FileNotFoundError as exc:
+        raise NotFoundError(f"the photo file is missing: {source}") from exc
