@@ -1,0 +1,289 @@
+"""Offline reverse geocoding: point -> Address (country > admin-1 > admin-2 > locality).
+
+Why not a nearest-neighbour package alone: nearest-city lookups on raw lat/lon name the wrong country at
+borders, ignore the dateline and accept lat 91. Here:
+
+1. Country and admin-1 come from *containment* in Natural Earth 1:10m admin-1 polygons (public domain,
+   simplified to 0.005 deg, resources/geo). A point outside every polygon (a beach photo just past the
+   simplified coastline) snaps to the nearest polygon within ``COAST_SNAP_DEG`` (0.05 deg, at most ~5.5 km);
+   further out it is open sea (no country; ``ocean`` stays None because no ocean polygons are shipped).
+   Where Natural Earth's admin-1 is finer than GeoNames' (provinces of ES/FR/IT, districts of GB, ...)
+   the GeoNames admin-1 above it is the admin-1 and the polygon becomes admin-2 (see build_geodata.py).
+2. Locality = nearest GeoNames place (cities500, CC-BY) *in the same country* within
+   ``LOCALITY_MAX_KM`` (30 km: beyond that a town name misleads more than it helps), searched in a
+   KD-tree on 3-D unit vectors so the dateline and the poles need no special case.
+3. admin-2 (where not from the polygon) = GeoNames admin-2 of the nearest place in the same admin-1
+   within ``ADMIN2_MAX_KM`` (50 km).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+from scipy.spatial import cKDTree
+
+from geotagger.errors import UserInputError
+from geotagger.geo.address import Address
+from geotagger.paths import resources_dir
+
+EARTH_RADIUS_KM = 6371.0
+LOCALITY_MAX_KM = 30.0
+ADMIN2_MAX_KM = 50.0
+COAST_SNAP_DEG = 0.05
+_K_NEIGHBOURS = 16
+
+
+class GeocodeInputError(UserInputError):
+    """A coordinate is missing, not a number, or outside lat [-90, 90] / lon [-180, 180]."""
+
+    def __init__(self, message: str, bad_rows: Sequence[int] = ()) -> None:
+        super().__init__(message)
+        self.bad_rows = list(bad_rows)
+
+
+def _as_float(value: Any) -> float:
+    if value is None or isinstance(value, (str, bytes, bool)):
+        raise TypeError
+    return float(value)
+
+
+def validate_coordinates(lats: Any, lons: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Float arrays of valid coordinates, or GeocodeInputError naming the bad rows and values."""
+    lat_list = list(np.atleast_1d(np.asarray(lats, dtype=object)))
+    lon_list = list(np.atleast_1d(np.asarray(lons, dtype=object)))
+    if len(lat_list) != len(lon_list):
+        raise GeocodeInputError(f"got {len(lat_list)} latitudes but {len(lon_list)} longitudes")
+    lat = np.full(len(lat_list), np.nan)
+    lon = np.full(len(lon_list), np.nan)
+    problems: list[tuple[int, str]] = []
+    for i, (la, lo) in enumerate(zip(lat_list, lon_list, strict=True)):
+        try:
+            lat[i], lon[i] = _as_float(la), _as_float(lo)
+        except (TypeError, ValueError):
+            problems.append((i, f"lat={la!r}, lon={lo!r} is not a pair of numbers"))
+            continue
+        if not (-90.0 <= lat[i] <= 90.0):
+            problems.append((i, f"latitude {la!r} is outside [-90, 90]"))
+        elif not (-180.0 <= lon[i] <= 180.0):
+            problems.append((i, f"longitude {lo!r} is outside [-180, 180]"))
+    if problems:
+        rows = [i for i, _ in problems]
+        if len(lat) == 1:
+            raise GeocodeInputError(f"invalid coordinate: {problems[0][1]}", rows)
+        shown = "; ".join(f"row {i}: {msg}" for i, msg in problems[:5])
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        raise GeocodeInputError(f"{len(problems)} invalid coordinate(s): {shown}{more}", rows)
+    return lat, lon
+
+
+def unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """[N, 3] points on the unit sphere (neighbour search without dateline/pole artefacts)."""
+    la, lo = np.radians(np.asarray(lat, np.float64)), np.radians(np.asarray(lon, np.float64))
+    c = np.cos(la)
+    return np.stack([c * np.cos(lo), c * np.sin(lo), np.sin(la)], axis=-1)
+
+
+def _chord(km: float) -> float:
+    return 2.0 * math.sin(km / (2.0 * EARTH_RADIUS_KM))
+
+
+@dataclass
+class GeocodeArrays:
+    """Raw batch result: indices into the geocoder's tables (-1 = none) and distances in km."""
+
+    polygon: np.ndarray
+    locality: np.ndarray
+    locality_km: np.ndarray
+    admin2_place: np.ndarray
+
+
+class ReverseGeocoder:
+    """Loads the derived files once; thread-safe for lookups (read-only after construction)."""
+
+    _default: ReverseGeocoder | None = None
+    _lock = threading.Lock()
+
+    def __init__(self, data_dir: Path | None = None) -> None:
+        data_dir = Path(data_dir) if data_dir else resources_dir() / "geo"
+        poly = np.load(data_dir / "admin_polygons.npz")
+        offsets = tuple(poly[f"offsets{i}"].astype(np.int64) for i in range(3))
+        self.polygons = shapely.from_ragged_array(
+            shapely.GeometryType(int(poly["geom_type"])), poly["coords"].astype(np.float64), offsets
+        )
+        self.tree = shapely.STRtree(self.polygons)
+        with gzip.open(data_dir / "admin_table.json.gz", "rt", encoding="utf-8") as fh:
+            self.rows: list[dict[str, Any]] = json.load(fh)["rows"]
+        with gzip.open(data_dir / "gazetteer.json.gz", "rt", encoding="utf-8") as fh:
+            gaz = json.load(fh)
+        self.country_names: dict[str, str] = gaz["countries"]
+        self.subdivisions: list[dict[str, Any]] = gaz["subdivisions"]
+        places = np.load(data_dir / "places.npz")
+        self.place_lat = places["lat"].astype(np.float64)
+        self.place_lon = places["lon"].astype(np.float64)
+        self.place_id = places["geonames_id"]
+        self.place_country = places["country"].astype(np.int32)
+        self.place_admin1 = places["admin1"]
+        self.place_admin2 = places["admin2"]
+        self.place_names = places["names"].tobytes().decode("utf-8").split("\n")
+        codes = [str(c) for c in places["country_codes"]]
+        code_idx = {c: i for i, c in enumerate(codes)}
+        self.poly_country = np.array([code_idx.get(r["cc"], -2) for r in self.rows], np.int32)
+        self.poly_gn_admin1 = np.array([r.get("gn_admin1", -1) for r in self.rows], np.int32)
+        self.kdtree = cKDTree(unit_vectors(self.place_lat, self.place_lon))
+        self._poly_cache: list[dict[str, Any] | None] = [None] * len(self.rows)
+
+    @classmethod
+    def default(cls) -> ReverseGeocoder:
+        """The shared instance over the shipped data (loaded once per process)."""
+        with cls._lock:
+            if cls._default is None:
+                cls._default = cls()
+            return cls._default
+
+    # -- batch core -------------------------------------------------------------------------------
+
+    def _containing_polygon(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+        points = shapely.points(lon, lat)
+        found = np.full(len(lat), -1, np.int64)
+        pt_idx, poly_idx = self.tree.query(points, predicate="intersects")
+        # Overlaps after simplification are rare; the lowest polygon index wins (deterministic).
+        order = np.lexsort((poly_idx, pt_idx))[::-1]
+        found[pt_idx[order]] = poly_idx[order]
+        missing = np.flatnonzero(found < 0)
+        if len(missing):
+            found[missing] = self._snap_to_coast(lat[missing], lon[missing])
+        return found
+
+    def _snap_to_coast(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+        """Nearest polygon within COAST_SNAP_DEG, also across the dateline; -1 = open sea."""
+        best = np.full(len(lat), -1, np.int64)
+        best_d = np.full(len(lat), np.inf)
+        for shift in (0.0, 360.0, -360.0):
+            sel = (
+                np.arange(len(lat))
+                if shift == 0
+                else np.flatnonzero(np.abs(lon + shift) <= 180 + COAST_SNAP_DEG)
+            )
+            if shift and len(sel):
+                sel = sel[np.abs(lon[sel]) >= 180 - COAST_SNAP_DEG]
+            if not len(sel):
+                continue
+            pts = shapely.points(lon[sel] + shift, lat[sel])
+            (pi, gi), dist = self.tree.query_nearest(
+                pts, max_distance=COAST_SNAP_DEG, return_distance=True, all_matches=False
+            )
+            target = sel[pi]
+            better = dist < best_d[target]
+            best[target[better]] = gi[better]
+            best_d[target[better]] = dist[better]
+        return best
+
+    def lookup_arrays(self, lats: Any, lons: Any) -> GeocodeArrays:
+        """Vectorised lookup returning table indices (fast path for partitioning and benchmarks)."""
+        lat, lon = validate_coordinates(lats, lons)
+        n = len(lat)
+        poly = self._containing_polygon(lat, lon) if n else np.zeros(0, np.int64)
+        dist, idx = self.kdtree.query(
+            unit_vectors(lat, lon), k=_K_NEIGHBOURS, distance_upper_bound=_chord(ADMIN2_MAX_KM)
+        )
+        dist, idx = dist.reshape(n, -1), idx.reshape(n, -1)
+        valid = idx < len(self.place_lat)
+        safe = np.where(valid, idx, 0)
+        point_country = np.where(poly >= 0, self.poly_country[np.maximum(poly, 0)], -3)
+        same_country = valid & (self.place_country[safe] == point_country[:, None])
+        km = 2.0 * EARTH_RADIUS_KM * np.arcsin(np.clip(dist / 2.0, 0.0, 1.0))
+        rows = np.arange(n)
+        loc_ok = same_country & (km <= LOCALITY_MAX_KM)
+        has_loc = loc_ok.any(axis=1)
+        loc_col = loc_ok.argmax(axis=1)
+        locality = np.where(has_loc, safe[rows, loc_col], -1)
+        locality_km = np.where(has_loc, km[rows, loc_col], np.nan)
+        gn_a1 = np.where(poly >= 0, self.poly_gn_admin1[np.maximum(poly, 0)], -1)
+        same_a1 = same_country & (self.place_admin1[safe] == gn_a1[:, None]) & (gn_a1[:, None] >= 0)
+        same_a1 &= self.place_admin2[safe] >= 0
+        has_a2 = same_a1.any(axis=1)
+        admin2_place = np.where(has_a2, safe[rows, same_a1.argmax(axis=1)], -1)
+        return GeocodeArrays(poly, locality, locality_km, admin2_place)
+
+    # -- addresses --------------------------------------------------------------------------------
+
+    def _polygon_fields(self, p: int) -> dict[str, Any]:
+        cached = self._poly_cache[p]
+        if cached is None:
+            row = self.rows[p]
+            cc = row["cc"]
+            cached = {
+                "country_code": cc,
+                "country": self.country_names.get(cc) or row.get("country_ne"),
+                "admin1": row.get("name"),
+                "admin1_code": row.get("code"),
+                "admin1_id": row.get("id"),
+                "admin2": row.get("admin2_name"),
+                "admin2_id": row.get("admin2_id"),
+            }
+            self._poly_cache[p] = cached
+        return cached
+
+    def _address(self, poly: int, loc: int, loc_km: float, a2_place: int) -> Address:
+        if poly < 0:
+            return Address()
+        f = self._polygon_fields(poly)
+        ids = {"country": f["country_code"]}
+        if f["admin1_id"]:
+            ids["admin1"] = f["admin1_id"]
+        admin2, admin2_id = f["admin2"], f["admin2_id"]
+        if admin2 is None and a2_place >= 0:
+            sub = self.subdivisions[int(self.place_admin2[a2_place])]
+            admin2, admin2_id = sub["name"], sub["id"]
+        if admin2_id:
+            ids["admin2"] = admin2_id
+        locality = None
+        if loc >= 0:
+            locality = self.place_names[loc]
+            ids["locality"] = f"geonames:{int(self.place_id[loc])}"
+        return Address(
+            country_code=f["country_code"],
+            country=f["country"],
+            admin1=f["admin1"],
+            admin1_code=f["admin1_code"],
+            admin2=admin2,
+            locality=locality,
+            locality_distance_km=round(float(loc_km), 3) if loc >= 0 else None,
+            ids=ids,
+        )
+
+    def lookup_many(self, lats: Any, lons: Any) -> list[Address]:
+        """One Address per row; GeocodeInputError (with ``bad_rows``) if any row is invalid."""
+        r = self.lookup_arrays(lats, lons)
+        return [
+            self._address(int(p), int(loc), float(km), int(a2))
+            for p, loc, km, a2 in zip(
+                r.polygon.tolist(),
+                r.locality.tolist(),
+                r.locality_km.tolist(),
+                r.admin2_place.tolist(),
+                strict=True,
+            )
+        ]
+
+    def lookup(self, lat: Any, lon: Any) -> Address:
+        """The address of one point."""
+        return self.lookup_many([lat], [lon])[0]
+
+    def outline(self, polygon_index: int) -> shapely.Geometry:
+        """The simplified polygon of a lookup (for maps)."""
+        return self.polygons[polygon_index]
+
+
+def reverse_geocode(lat: Any, lon: Any) -> Address:
+    """Convenience: the address of one point with the shared geocoder."""
+    return ReverseGeocoder.default().lookup(lat, lon)
