@@ -1,0 +1,96 @@
+"""The index / status / list commands, run in-process through the real entry point."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from geotagger.cli.main import main
+from tests.factories import make_jpeg
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    root = tmp_path / "pics"
+    make_jpeg(root / "with.jpg", lat=45.0, lon=7.5, taken=datetime(2020, 1, 2, 3, 4, 5))
+    make_jpeg(root / "without.jpg", color=(1, 2, 3))
+    (root / "broken.jpg").write_text("not a jpeg")
+    return root
+
+
+def _run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_index_status_list(capsys, tmp_path: Path, folder: Path) -> None:
+    lib = str(tmp_path / "lib" / "library.sqlite")
+    code, out, err = _run(capsys, "--library", lib, "index", "--workers", "0", str(folder))
+    assert code == 0
+    assert out.strip().startswith("3 files scanned") and "3 added" in out and "1 errors" in out
+    assert "list --filter error" in err
+
+    code, out, _ = _run(capsys, "--library", lib, "index", str(folder))
+    assert code == 0 and "3 unchanged" in out
+
+    code, out, _ = _run(capsys, "--library", lib, "status", "--json")
+    counts = json.loads(out)
+    assert code == 0 and counts["photos"] == 3 and counts["with_gps"] == 1 and counts["errors"] == 1
+
+    code, out, _ = _run(capsys, "--library", lib, "status")
+    assert code == 0 and "with gps" in out and "without gps" in out
+
+    code, out, _ = _run(capsys, "--library", lib, "list", "--filter", "has-gps", "--format", "json")
+    rows = json.loads(out)
+    assert code == 0 and [Path(r["path"]).name for r in rows] == ["with.jpg"]
+    assert rows[0]["gps_lat"] == pytest.approx(45.0) and rows[0]["taken_at"] == "2020-01-02T03:04:05"
+
+    code, out, _ = _run(capsys, "--library", lib, "list", "--format", "csv")
+    parsed = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0 and sorted(Path(r["path"]).name for r in parsed) == [
+        "broken.jpg",
+        "with.jpg",
+        "without.jpg",
+    ]
+
+    code, out, _ = _run(capsys, "--library", lib, "list", "--filter", "error")
+    lines = out.strip().splitlines()
+    assert (
+        code == 0 and lines[0].split()[:2] == ["id", "path"] and len(lines) == 2 and "broken.jpg" in lines[1]
+    )
+
+
+def test_missing_path_is_one_line_error_exit_1(capsys, tmp_path: Path) -> None:
+    code, out, err = _run(capsys, "--library", str(tmp_path / "l.sqlite"), "index", str(tmp_path / "nope"))
+    assert code == 1 and out == ""
+    assert err.startswith("error: no such file or folder") and err.count("\n") == 1
+    assert "Traceback" not in err
+
+
+def test_usage_errors_exit_2(capsys, tmp_path: Path) -> None:
+    for argv in (["list", "--filter", "bogus"], ["index"], ["status", "--nope"]):
+        with pytest.raises(SystemExit) as exc:
+            main(["--library", str(tmp_path / "l.sqlite"), *argv])
+        assert exc.value.code == 2
+    assert "usage:" in capsys.readouterr().err
+
+
+def test_quiet_index_prints_only_the_summary(capsys, tmp_path: Path, folder: Path) -> None:
+    code, out, err = _run(capsys, "-q", "--library", str(tmp_path / "l.sqlite"), "index", str(folder))
+    assert code == 0 and err == "" and out.count("\n") == 1
+
+
+def test_module_help_in_a_subprocess() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "geotagger", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0
+    assert "index" in result.stdout and "status" in result.stdout and "list" in result.stdout
