@@ -15,7 +15,7 @@ from geotagger.errors import MetadataError
 from geotagger.metadata import containers
 from geotagger.metadata.exif import apply_exif
 from geotagger.metadata.model import PhotoMetadata
-from geotagger.metadata.tiff import FileSource, parse_tiff, tiff_magic
+from geotagger.metadata.tiff import FileSource, open_regular, parse_tiff, tiff_magic
 from geotagger.metadata.xmp import XmpData, find_sidecar, parse_xmp, read_sidecar
 
 HEAD_BYTES = 64 * 1024
@@ -37,7 +37,7 @@ def read_metadata(path: Path, *, dir_names: frozenset[str] | None = None) -> Pho
     so finding XMP sidecars needs no extra stat calls. Raises MetadataError if it is not an image."""
     path = Path(path)
     try:
-        with open(path, "rb", buffering=0) as fh:
+        with open_regular(path) as fh:
             size = os.fstat(fh.fileno()).st_size
             if size == 0:
                 raise MetadataError("empty file (0 bytes)")

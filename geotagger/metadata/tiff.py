@@ -7,6 +7,8 @@ counts and offsets past the end become warnings, never exceptions or unbounded w
 
 from __future__ import annotations
 
+import os
+import stat
 import struct
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Protocol
@@ -61,6 +63,27 @@ class FileSource:
         self.budget -= length
         self.fh.seek(offset)
         return self.fh.read(length)
+
+
+def open_regular(path: os.PathLike | str) -> BinaryIO:
+    """Open a regular file for reading without ever blocking (a FIFO named .jpg must not hang us).
+
+    Raises IsADirectoryError / OSError for folders, devices, pipes and unreadable files.
+    """
+    flags = (
+        os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    )
+    fd = os.open(path, flags)
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(21, "is a folder, not a file")
+        if not stat.S_ISREG(mode):
+            raise OSError(0, "not a regular file")
+        return os.fdopen(fd, "rb", buffering=0)
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 @dataclass

@@ -14,6 +14,7 @@ from defusedxml import ElementTree as SafeET
 
 from geotagger.metadata.exif import parse_exif_datetime, parse_offset
 from geotagger.metadata.tags import XMP_NS, XMP_TIME_PROPS
+from geotagger.metadata.tiff import open_regular
 
 MAX_XMP_BYTES = 4 * 1024 * 1024
 _WANTED = {
@@ -170,7 +171,7 @@ def find_sidecar(path: Path, names: frozenset[str] | None = None) -> Path | None
 def read_sidecar(path: Path) -> XmpData:
     """Read an XMP sidecar file; an unreadable one yields a warning, not an exception."""
     try:
-        with open(path, "rb") as fh:
+        with open_regular(path) as fh:
             data = fh.read(MAX_XMP_BYTES + 1)
     except OSError as exc:
         out = XmpData()
