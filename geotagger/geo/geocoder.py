@@ -45,9 +45,10 @@ _K_NEIGHBOURS = 16
 class GeocodeInputError(UserInputError):
     """A coordinate is missing, not a number, or outside lat [-90, 90] / lon [-180, 180]."""
 
-    def __init__(self, message: str, bad_rows: Sequence[int] = ()) -> None:
+    def __init__(self, message: str, bad_rows: Sequence[int] = (), problems: Sequence[str] = ()) -> None:
         super().__init__(message)
-        self.bad_rows = list(bad_rows)
+        self.bad_rows = list(bad_rows)  # 0-based row indices of the batch
+        self.problems = list(problems)  # what is wrong with each bad row, same order
 
 
 def _as_float(value: Any) -> float:
@@ -58,6 +59,12 @@ def _as_float(value: Any) -> float:
 
 def validate_coordinates(lats: Any, lons: Any) -> tuple[np.ndarray, np.ndarray]:
     """Float arrays of valid coordinates, or GeocodeInputError naming the bad rows and values."""
+    lat_arr, lon_arr = np.asarray(lats), np.asarray(lons)
+    if lat_arr.dtype.kind in "fiu" and lon_arr.dtype.kind in "fiu" and lat_arr.shape == lon_arr.shape:
+        lat, lon = lat_arr.astype(np.float64).reshape(-1), lon_arr.astype(np.float64).reshape(-1)
+        with np.errstate(invalid="ignore"):
+            if np.all((np.abs(lat) <= 90.0) & (np.abs(lon) <= 180.0)):  # NaN fails this test
+                return lat, lon
     lat_list = list(np.atleast_1d(np.asarray(lats, dtype=object)))
     lon_list = list(np.atleast_1d(np.asarray(lons, dtype=object)))
     if len(lat_list) != len(lon_list):
@@ -71,17 +78,21 @@ def validate_coordinates(lats: Any, lons: Any) -> tuple[np.ndarray, np.ndarray]:
         except (TypeError, ValueError):
             problems.append((i, f"lat={la!r}, lon={lo!r} is not a pair of numbers"))
             continue
-        if not (-90.0 <= lat[i] <= 90.0):
+        if math.isnan(lat[i]) or math.isnan(lon[i]):
+            problems.append((i, f"lat={la!r}, lon={lo!r} is not a pair of numbers (NaN)"))
+        elif not (-90.0 <= lat[i] <= 90.0):
             problems.append((i, f"latitude {la!r} is outside [-90, 90]"))
         elif not (-180.0 <= lon[i] <= 180.0):
             problems.append((i, f"longitude {lo!r} is outside [-180, 180]"))
     if problems:
-        rows = [i for i, _ in problems]
+        rows, msgs = [i for i, _ in problems], [m for _, m in problems]
         if len(lat) == 1:
-            raise GeocodeInputError(f"invalid coordinate: {problems[0][1]}", rows)
+            raise GeocodeInputError(f"invalid coordinate: {msgs[0]}", rows, msgs)
         shown = "; ".join(f"row {i}: {msg}" for i, msg in problems[:5])
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
-        raise GeocodeInputError(f"{len(problems)} invalid coordinate(s): {shown}{more}", rows)
+        raise GeocodeInputError(
+            f"{len(problems)} invalid coordinate(s) (0-based rows): {shown}{more}", rows, msgs
+        )
     return lat, lon
 
 
@@ -191,7 +202,10 @@ class ReverseGeocoder:
         """Vectorised lookup returning table indices (fast path for partitioning and benchmarks)."""
         lat, lon = validate_coordinates(lats, lons)
         n = len(lat)
-        poly = self._containing_polygon(lat, lon) if n else np.zeros(0, np.int64)
+        if n == 0:
+            empty = np.zeros(0, np.int64)
+            return GeocodeArrays(empty, empty, np.zeros(0), empty)
+        poly = self._containing_polygon(lat, lon)
         dist, idx = self.kdtree.query(
             unit_vectors(lat, lon), k=_K_NEIGHBOURS, distance_upper_bound=_chord(ADMIN2_MAX_KM)
         )
