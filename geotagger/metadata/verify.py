@@ -1,0 +1,131 @@
+"""Independent checks that a write did exactly what was intended and nothing else.
+
+Why a separate module: the writer's own bookkeeping is not evidence. These checks re-parse the old and
+new bytes from scratch (segment list, TIFF directories through the reader's parser) and compare them,
+and after the file is on disk re-read it through ``read_metadata``, the same reader the indexer uses.
+"""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+from geotagger.errors import MetadataError, WriteRefusedError
+from geotagger.metadata.read import read_metadata
+from geotagger.metadata.tiff import BytesSource, parse_tiff
+from geotagger.metadata.write_jpeg import EXIF_HEADER, GpsFix, exif_segments, parse_segments, read_ifd0
+
+# Written coordinates round to 1/1000 arc second; a reading further off than this is wrong.
+COORD_TOLERANCE_DEG = 1e-6
+
+
+def _fail(path: Path | str, what: str) -> MetadataError:
+    return MetadataError(f"verification failed for {path}: {what}; the original was kept")
+
+
+def _tiff_of(data: bytes) -> tuple[bytes | None, list[bytes]]:
+    """The EXIF TIFF block and the raw bytes of every other segment, in order."""
+    segments, _sos = parse_segments(data)
+    exif = exif_segments(data, segments)
+    tiff = exif[0].payload(data)[len(EXIF_HEADER) :] if exif else None
+    others = [data[s.start : s.end] for s in segments if not exif or s is not exif[0]]
+    return tiff, others
+
+
+def _dms_to_deg(values: object) -> float | None:
+    if not isinstance(values, tuple) or len(values) != 3:
+        return None
+    total = 0.0
+    for (num, den), scale in zip(values, (1, 60, 3600), strict=True):
+        if den == 0:
+            return None
+        total += num / den / scale
+    return total
+
+
+def gps_of_tiff(tiff: bytes) -> tuple[float | None, float | None]:
+    """Latitude and longitude as the reader's TIFF parser decodes them (signed degrees)."""
+    values = parse_tiff(BytesSource(tiff)).values
+    lat, lon = _dms_to_deg(values.get("GPSLatitude")), _dms_to_deg(values.get("GPSLongitude"))
+    if lat is not None and values.get("GPSLatitudeRef") == "S":
+        lat = -lat
+    if lon is not None and values.get("GPSLongitudeRef") == "W":
+        lon = -lon
+    return lat, lon
+
+
+def _close(a: float | None, b: float) -> bool:
+    return a is not None and abs(a - b) <= COORD_TOLERANCE_DEG
+
+
+def verify_jpeg_patch(old: bytes, new: bytes, fix: GpsFix, label: str | Path = "JPEG") -> None:
+    """Raise MetadataError unless ``new`` is ``old`` plus the GPS fix and nothing else.
+
+    Checked: scan data and everything after it byte-identical; every non-EXIF segment identical and in
+    the same order; the old TIFF block is a prefix of the new one except the one repointed offset; the
+    effective IFD0 has the old entries plus only GPSInfo; the GPS decodes to ``fix``.
+    """
+    try:
+        old_segments, old_sos = parse_segments(old)
+        new_segments, new_sos = parse_segments(new)
+        old_tiff, old_others = _tiff_of(old)
+        new_tiff, new_others = _tiff_of(new)
+    except WriteRefusedError as exc:
+        raise _fail(label, f"cannot re-parse ({exc})") from exc
+    if old[old_sos:] != new[new_sos:]:
+        raise _fail(label, "image data changed")
+    if old_others != new_others:
+        raise _fail(label, "a non-EXIF segment changed or moved")
+    if new_tiff is None:
+        raise _fail(label, "no EXIF segment after writing")
+    if old_tiff is not None:
+        _check_prefix(old_tiff, new_tiff, label)
+    lat, lon = gps_of_tiff(new_tiff)
+    if not (_close(lat, fix.lat) and _close(lon, fix.lon)):
+        raise _fail(label, f"GPS reads back as {lat}, {lon} instead of {fix.lat}, {fix.lon}")
+
+
+def _check_prefix(old_tiff: bytes, new_tiff: bytes, label: str | Path) -> None:
+    endian, old_ifd0 = read_ifd0(old_tiff)
+    allowed = set(range(4, 8))  # the IFD0 offset in the header
+    if old_ifd0.gps_index is not None:
+        at = old_ifd0.offset + 2 + 12 * old_ifd0.gps_index + 8
+        allowed = set(range(at, at + 4))
+    if len(new_tiff) < len(old_tiff):
+        raise _fail(label, "the EXIF block shrank")
+    changed = (
+        [i for i in range(len(old_tiff)) if old_tiff[i] != new_tiff[i]]
+        if old_tiff != new_tiff[: len(old_tiff)]
+        else []
+    )
+    if any(i not in allowed for i in changed):
+        raise _fail(label, f"existing EXIF bytes changed at offset {changed[0]}")
+    _e, new_ifd0 = read_ifd0(new_tiff)
+    strip = struct.Struct(endian + "H")
+    old_entries = [e for i, e in enumerate(old_ifd0.entries) if i != old_ifd0.gps_index]
+    new_entries = [e for i, e in enumerate(new_ifd0.entries) if i != new_ifd0.gps_index]
+    if old_entries != new_entries or new_ifd0.next_ifd != old_ifd0.next_ifd:
+        tags = sorted({strip.unpack_from(e)[0] for e in set(old_entries) ^ set(new_entries)})
+        raise _fail(label, f"IFD0 entries differ (tags {', '.join(f'0x{t:04x}' for t in tags)})")
+
+
+def verify_on_disk(path: Path, expected: bytes, fix: GpsFix | None) -> None:
+    """The file holds exactly ``expected``, and the reader finds the intended EXIF GPS in it."""
+    if path.read_bytes() != expected:
+        raise _fail(path, "the file on disk differs from what was written")
+    if fix is None:
+        return
+    meta = read_metadata(path)
+    if meta.gps_source != "exif" or not (_close(meta.gps_lat, fix.lat) and _close(meta.gps_lon, fix.lon)):
+        raise _fail(path, f"reader sees GPS {meta.gps_lat}, {meta.gps_lon} ({meta.gps_source})")
+
+
+def verify_sidecar(path: Path, fix: GpsFix | None) -> None:
+    """The sidecar parses, and carries the intended coordinates (when coordinates were written)."""
+    from geotagger.metadata.xmp import read_sidecar
+
+    data = read_sidecar(path)
+    if data.warnings:
+        raise _fail(path, "; ".join(data.warnings))
+    if fix is not None and not (_close(data.lat, fix.lat) and _close(data.lon, fix.lon)):
+        raise _fail(path, f"sidecar GPS reads back as {data.lat}, {data.lon}")

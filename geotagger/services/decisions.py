@@ -1,0 +1,172 @@
+"""Accepting and rejecting locations: the user's decisions, journaled with the state they replaced.
+
+A decision changes only the catalog; ``writing.write`` later puts accepted locations into the files.
+A photo whose file already carries GPS (EXIF or XMP) is never overridden without ``force``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from geotagger.catalog import Decision, Photo
+from geotagger.catalog.schema import (
+    GPS_FROM_EXIF,
+    GPS_FROM_XMP,
+    REVIEW_ACCEPTED,
+    REVIEW_REJECTED,
+)
+from geotagger.errors import UserInputError
+from geotagger.geo.address import LEVELS
+from geotagger.locate.candidate import SOURCE_MANUAL
+from geotagger.metadata.write_jpeg import GpsFix
+from geotagger.services.library import Library
+from geotagger.services.selection import find_photo
+
+ACTION_ACCEPT = "accept"
+ACTION_REJECT = "reject"
+# Uncertainty radius (km) a level stands for when nothing more precise is known (manual placements),
+# and the least a coarser-than-candidate acceptance may claim.
+LEVEL_RADIUS_KM = {"exact": 0.1, "city": 10.0, "region": 100.0, "country": 500.0}
+_REAL_GPS = (GPS_FROM_EXIF, GPS_FROM_XMP)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def resolve_photo(lib: Library, ref: str | int) -> Photo:
+    """A photo by catalog id or path (absolute or relative to the working directory)."""
+    with lib.catalog.reader() as session:
+        photo = find_photo(session, ref)
+        session.expunge(photo)  # a detached snapshot that outlives the session
+        return photo
+
+
+def _previous(photo: Photo) -> dict[str, Any]:
+    return {
+        "review_state": photo.review_state,
+        "gps_lat": photo.gps_lat,
+        "gps_lon": photo.gps_lon,
+        "gps_alt": photo.gps_alt,
+        "gps_source": photo.gps_source,
+        "sidecar_path": photo.sidecar_path,
+    }
+
+
+def _check_level(level: str | None) -> None:
+    if level is not None and level not in LEVELS:
+        raise UserInputError(f"unknown level {level!r} (choose from {', '.join(LEVELS)})")
+
+
+def _geocode(lat: float, lon: float) -> dict[str, Any]:
+    from geotagger.geo.geocoder import ReverseGeocoder
+
+    return ReverseGeocoder.default().lookup(lat, lon).to_dict()
+
+
+def accept(
+    lib: Library,
+    ref: str | int,
+    *,
+    candidate: int | None = None,
+    lat: float | None = None,
+    lon: float | None = None,
+    level: str | None = None,
+    force: bool = False,
+) -> Decision:
+    """Accept a suggestion (``candidate`` = rank, 0 = best) or a manual position (``lat``/``lon``).
+
+    ``level`` says how precise the user claims it is (default: the candidate's level; "exact" for a
+    manual position). Raises UserInputError for a photo with real GPS unless ``force``.
+    """
+    _check_level(level)
+    manual = lat is not None or lon is not None
+    if manual and (lat is None or lon is None):
+        raise UserInputError("give both --lat and --lon")
+    if manual and candidate is not None:
+        raise UserInputError("give either a candidate or --lat/--lon, not both")
+    if candidate is not None and candidate < 0:
+        raise UserInputError("the candidate number must be 0 or more")
+    if manual:
+        assert lat is not None and lon is not None
+        lat, lon = float(lat), float(lon)
+        GpsFix(lat, lon)  # validates the range before anything is recorded
+    with lib.catalog.writer() as session:
+        photo = find_photo(session, ref)
+        if photo.gps_source in _REAL_GPS and not force:
+            raise UserInputError(
+                f"{photo.path} already has GPS from its {photo.gps_source.upper()} data; "
+                "use --force to replace it"
+            )
+        if manual:
+            assert lat is not None and lon is not None
+            chosen_level = level or "exact"
+            radius = LEVEL_RADIUS_KM[chosen_level]
+            source, address = SOURCE_MANUAL, _geocode(lat, lon)
+        else:
+            index = candidate or 0
+            ranked = sorted(photo.suggestions, key=lambda s: s.rank)
+            if not ranked:
+                raise UserInputError(
+                    f"{photo.path} has no suggestions; run 'geotagger locate' or give --lat/--lon"
+                )
+            if index >= len(ranked):
+                raise UserInputError(
+                    f"{photo.path} has {len(ranked)} suggestion(s); candidate {index} is none"
+                )
+            chosen = ranked[index]
+            lat, lon, source = chosen.lat, chosen.lon, chosen.source
+            chosen_level = level or chosen.level
+            radius = chosen.radius_km
+            if LEVELS.index(chosen_level) < LEVELS.index(chosen.level):  # coarser than the candidate
+                radius = max(radius, LEVEL_RADIUS_KM[chosen_level])
+            address = dict(chosen.address or {}) or _geocode(lat, lon)
+        decision = Decision(
+            photo_id=photo.id,
+            action=ACTION_ACCEPT,
+            lat=lat,
+            lon=lon,
+            level=chosen_level,
+            radius_km=radius,
+            address=address,
+            source=source,
+            previous=_previous(photo),
+            actor="user",
+            created_at=_now(),
+        )
+        session.add(decision)
+        photo.review_state = REVIEW_ACCEPTED
+        session.flush()
+        return decision
+
+
+def reject(lib: Library, ref: str | int) -> Decision:
+    """Reject the suggestions for a photo (it will not be written; nothing on disk changes)."""
+    with lib.catalog.writer() as session:
+        photo = find_photo(session, ref)
+        decision = Decision(
+            photo_id=photo.id,
+            action=ACTION_REJECT,
+            address={},
+            previous=_previous(photo),
+            actor="user",
+            created_at=_now(),
+        )
+        session.add(decision)
+        photo.review_state = REVIEW_REJECTED
+        session.flush()
+        return decision
+
+
+def latest_accept(session: Any, photo_id: int) -> Decision | None:
+    """The decision a write should carry out: the newest accept of the photo that was not undone."""
+    from sqlalchemy import select
+
+    query = (
+        select(Decision)
+        .where(Decision.photo_id == photo_id, Decision.action == ACTION_ACCEPT, Decision.undone_at.is_(None))
+        .order_by(Decision.id.desc())
+        .limit(1)
+    )
+    return session.scalar(query)
