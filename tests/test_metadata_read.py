@@ -249,6 +249,25 @@ def test_southern_western_refs_and_time_fallbacks(tmp_path: Path):
     assert meta.taken_at == datetime(2017, 7, 8, 9, 10, 11)
 
 
+def test_serial_number_from_nikon_and_canon_maker_notes(tmp_path: Path):
+    dirs = standard_dirs()
+    del dirs["EXIF"][0xA431]
+    nikon_tiff = build_tiff({"IFD0": {0x001D: ascii_("N-7654321")}})
+    dirs["EXIF"][0x927C] = (7, 10 + len(nikon_tiff), b"Nikon\x00\x02\x10\x00\x00" + nikon_tiff)
+    meta = read_fast(exif_jpeg(tmp_path, build_tiff(dirs)))
+    assert meta.camera_serial == "N-7654321" and meta.warnings == []
+    # Canon: the MakerNote is a bare directory whose offsets count from the EXIF TIFF header
+    dirs = standard_dirs()
+    del dirs["EXIF"][0xA431]
+    dirs["IFD0"][0x010F] = ascii_("Canon")
+    dirs["EXIF"][0x927C] = ("raw", 7, 18, 0)  # placeholder to size the layout
+    probe = build_tiff(dirs)
+    note = struct.pack("<H", 1) + struct.pack("<HHII", 0x000C, 4, 1, 1234567) + b"\x00" * 4
+    dirs["EXIF"][0x927C] = ("raw", 7, len(note), len(probe))
+    meta = read_fast(exif_jpeg(tmp_path, build_tiff(dirs) + note, "c.jpg"))
+    assert meta.camera_serial == "1234567" and meta.camera_make == "Canon"
+
+
 # ------------------------------------------------------------------ broken EXIF: warnings, never crashes
 
 
@@ -483,6 +502,14 @@ def test_raf_reads_exif_of_the_embedded_preview(tmp_path: Path):
     meta = read_fast(tmp_path / "x.raf")
     assert meta.format == "RAW:RAF"
     assert meta.camera_model == "Model X" and meta.gps_lon == pytest.approx(7.0342, abs=1e-3)
+    assert (meta.width, meta.height) == (160, 120)  # no PixelX/YDimension: the preview's size
+    dirs = standard_dirs()
+    dirs["EXIF"][0xA002], dirs["EXIF"][0xA003] = long_(6240), long_(4160)
+    preview = jpeg_with_app1(b"Exif\x00\x00" + build_tiff(dirs), size=(160, 120))
+    (tmp_path / "y.raf").write_bytes(
+        header + struct.pack(">II", offset, len(preview)) + b"\x00" * 12 + preview
+    )
+    assert (read_fast(tmp_path / "y.raf").width, read_fast(tmp_path / "y.raf").height) == (6240, 4160)
 
 
 # ------------------------------------------------------------------ XMP: sidecars and embedded
@@ -518,6 +545,9 @@ def test_sidecar_supplies_gps_and_time(tmp_path: Path):
     names = frozenset(p.name for p in tmp_path.iterdir())
     assert read_metadata(photo, dir_names=names).sidecar_path == str(ext_sidecar)
     assert read_metadata(photo, dir_names=frozenset()).sidecar_path is None
+    # with a folder listing, any letter case matches
+    odd = frozenset({"img_1.JPG.Xmp"})
+    assert read_metadata(photo, dir_names=odd).sidecar_path == str(tmp_path / "img_1.JPG.Xmp")
 
 
 def test_embedded_exif_gps_wins_over_a_sidecar(tmp_path: Path):
@@ -611,6 +641,7 @@ def test_samples_match_exiftool_gps_and_capture_time():
     if exiftool is None:
         pytest.skip("exiftool is not installed")
     cmd = [exiftool, "-n", "-json", "-G1", "-q", "-q", "-GPSLatitude", "-GPSLongitude", "-DateTimeOriginal"]
+    cmd += ["-SerialNumber", "-ImageWidth", "-ImageHeight"]
     out = subprocess.run([*cmd, *map(str, files)], capture_output=True, text=True, timeout=120, check=False)
     records = {Path(r["SourceFile"]).resolve(): r for r in json.loads(out.stdout or "[]")}
     checked_gps = checked_time = 0
@@ -630,6 +661,13 @@ def test_samples_match_exiftool_gps_and_capture_time():
             checked_gps += 1
         else:
             assert meta.gps_lat is None, path.name
+        serial = record.get("ExifIFD:SerialNumber", record.get("Nikon:SerialNumber"))
+        if serial is not None:
+            assert meta.camera_serial == str(serial), path.name
+        group = "File" if "File:ImageWidth" in record or meta.format != "TIFF" else "IFD0"
+        width, height = record.get(f"{group}:ImageWidth"), record.get(f"{group}:ImageHeight")
+        if isinstance(width, int) and isinstance(height, int):  # JPEG SOF / PNG IHDR ... size
+            assert (meta.width, meta.height) == (width, height), path.name
         times = {k.split(":")[0]: str(v) for k, v in record.items() if k.endswith(":DateTimeOriginal")}
         want = times.get("ExifIFD") or times.get("XMP-exif")
         if want is None:

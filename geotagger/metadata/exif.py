@@ -175,9 +175,10 @@ def apply_exif(values: dict[str, Any], meta: PhotoMetadata, warnings: list[str])
     time_tag = apply_time(values, meta, warnings)
     meta.camera_make = meta.camera_make or _text(values.get("Make"))
     meta.camera_model = meta.camera_model or _text(values.get("Model"))
-    meta.camera_serial = meta.camera_serial or _text(
-        values.get("BodySerialNumber") or values.get("CameraSerialNumber")
-    )
+    serial = values.get("BodySerialNumber") or values.get("CameraSerialNumber") or values.get("SerialNumber")
+    if isinstance(serial, tuple) and serial and isinstance(serial[0], int):
+        serial = str(serial[0]) if serial[0] else None  # Canon stores a number; 0 means unset
+    meta.camera_serial = meta.camera_serial or _text(serial)
     orient = values.get("Orientation")
     if orient is not None:
         if isinstance(orient, tuple) and orient and isinstance(orient[0], int) and 1 <= orient[0] <= 8:

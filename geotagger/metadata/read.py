@@ -81,7 +81,9 @@ def _read(src: FileSource, head: bytes, suffix: str) -> tuple[PhotoMetadata, lis
             values.setdefault(key, value)
         images.extend(data.images)
         warnings.extend(data.warnings)
-    if container.format in ("TIFF",) or (container.format.startswith("RAW:") and container.width is None):
+    if container.format == "RAW:RAF":  # the container's size is the preview's; EXIF knows the sensor's
+        _pixel_dimensions(meta, values)
+    elif container.format == "TIFF" or (container.format.startswith("RAW:") and container.width is None):
         _tiff_size(meta, images, values)
         if meta.width is None and container.format == "TIFF":
             raise MetadataError("TIFF is corrupt: no readable image directory")
@@ -155,6 +157,10 @@ def _tiff_size(meta: PhotoMetadata, images: list[tuple[int, int, int | None]], v
     if pool:
         meta.width, meta.height = max(pool, key=lambda wh: wh[0] * wh[1])
         return
+    _pixel_dimensions(meta, values)
+
+
+def _pixel_dimensions(meta: PhotoMetadata, values: dict) -> None:
     px, py = values.get("PixelXDimension"), values.get("PixelYDimension")
     px, py = (v[0] if isinstance(v, tuple) and v and isinstance(v[0], int) else 0 for v in (px, py))
     if px > 0 and py > 0:

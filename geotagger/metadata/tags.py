@@ -12,6 +12,8 @@ from dataclasses import dataclass
 IFD0 = "IFD0"  # primary image directory (TIFF "0th IFD")
 EXIF = "EXIF"  # Exif private directory (pointed to by ExifIFD)
 GPS = "GPS"  # GPS directory (pointed to by GPSIFD)
+MAKER_NIKON = "MakerNikon"  # Nikon type-2 MakerNote directory (own TIFF header)
+MAKER_CANON = "MakerCanon"  # Canon MakerNote directory (offsets relative to the EXIF TIFF header)
 
 # TIFF field types: id -> (name, size in bytes of one value).
 TIFF_TYPES: dict[int, tuple[str, int]] = {
@@ -73,6 +75,10 @@ TAGS: tuple[TagSpec, ...] = (
     TagSpec("PixelXDimension", 0xA002, EXIF, "LONG", 1, "exif:PixelXDimension"),
     TagSpec("PixelYDimension", 0xA003, EXIF, "LONG", 1, "exif:PixelYDimension"),
     TagSpec("BodySerialNumber", 0xA431, EXIF, "ASCII", None, "exifEX:BodySerialNumber"),
+    TagSpec("MakerNote", 0x927C, EXIF, "UNDEFINED", None),  # only located, for the serials below
+    # --- MakerNotes: the body serial number of cameras that do not write BodySerialNumber ---
+    TagSpec("SerialNumber", 0x001D, MAKER_NIKON, "ASCII", None),
+    TagSpec("SerialNumber", 0x000C, MAKER_CANON, "LONG", 1),
     # --- GPS IFD (the writer reuses these) ---
     TagSpec("GPSVersionID", 0x0000, GPS, "BYTE", 4, "exif:GPSVersionID"),
     TagSpec("GPSLatitudeRef", 0x0001, GPS, "ASCII", 2),
@@ -88,7 +94,7 @@ TAGS: tuple[TagSpec, ...] = (
     TagSpec("GPSHPositioningError", 0x001F, GPS, "RATIONAL", 1, "exif:GPSHPositioningError"),
 )
 
-BY_NAME: dict[str, TagSpec] = {spec.name: spec for spec in TAGS}
+BY_NAME: dict[str, TagSpec] = {spec.name: spec for spec in TAGS if not spec.ifd.startswith("Maker")}
 # (ifd, tag id) -> name: what the IFD parser looks up for every entry it meets.
 BY_ID: dict[tuple[str, int], str] = {(spec.ifd, spec.tag_id): spec.name for spec in TAGS}
 # Tags that point to other directories rather than carrying a value.

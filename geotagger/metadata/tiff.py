@@ -13,7 +13,7 @@ import struct
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Protocol
 
-from geotagger.metadata.tags import BY_ID, EXIF, GPS, IFD0, POINTERS, TIFF_TYPES
+from geotagger.metadata.tags import BY_ID, EXIF, GPS, IFD0, MAKER_CANON, MAKER_NIKON, POINTERS, TIFF_TYPES
 
 MAX_ENTRIES = 1000  # per directory; real files have < 300
 MAX_IFDS = 32  # directories visited per TIFF block
@@ -121,6 +121,7 @@ class _Parser:
         self.out = out
         self.label = label
         self.visited: set[int] = set()
+        self.maker_note: int | None = None  # offset of the MakerNote value, when there is one
         head = src.read(base, 8)
         if len(head) < 8 or head[:2] not in (b"II", b"MM"):
             raise ValueError("not a TIFF header")
@@ -165,6 +166,10 @@ class _Parser:
             tag_id, type_id, n = struct.unpack_from(e + "HHI", table, i * 12)
             name = BY_ID.get((kind, tag_id))
             if name is None or (not collect and name not in _DIM_TAGS):
+                continue
+            if name == "MakerNote":
+                if n > 16:
+                    self.maker_note = struct.unpack_from(e + "I", table, i * 12 + 8)[0]
                 continue
             value = self._value(table, i * 12, type_id, n, name)
             if value is None:
@@ -246,7 +251,28 @@ def parse_tiff(src: Source, base: int = 0, first_kind: str = IFD0, label: str = 
     while nxt and chain < 4:
         chain += 1
         nxt = parser.ifd(nxt, IFD0, True, collect=False)
+    if parser.maker_note is not None and "BodySerialNumber" not in out.values:
+        before = len(out.warnings)
+        _maker_note(parser, out)
+        del out.warnings[
+            before:
+        ]  # vendor blocks are often odd; only the serial matters, not why it is absent
     return out
+
+
+def _maker_note(parser: _Parser, out: TiffData) -> None:
+    """Nikon and Canon keep the body serial number in their MakerNote; read just that directory."""
+    offset = parser.maker_note or 0
+    head = parser.src.read(parser.base + offset, 18)
+    make = str(out.values.get("Make", "")).upper()
+    if head.startswith(b"Nikon\x00\x02"):
+        try:
+            nikon = _Parser(parser.src, parser.base + offset + 10, out, "Nikon MakerNote")
+        except ValueError:
+            return
+        nikon.ifd(nikon.first, MAKER_NIKON, False)
+    elif make.startswith("CANON"):
+        parser.ifd(offset, MAKER_CANON, False)
 
 
 def tiff_magic(head: bytes) -> int | None:

@@ -153,17 +153,14 @@ def find_sidecar(path: Path, names: frozenset[str] | None = None) -> Path | None
 
     ``names`` (the folder's entries, when the caller has listed it) saves the stat calls.
     """
-    candidates = (
-        path.name + ".xmp",
-        path.name + ".XMP",
-        path.stem + ".xmp",
-        path.stem + ".XMP",
-    )
-    for name in candidates:
-        if names is not None:
-            if name in names:
-                return path.with_name(name)
-        elif path.with_name(name).is_file():
+    if names is not None:  # any letter case: IMG_1.JPG.xmp, img_1.XMP ...
+        by_lower = {name.lower(): name for name in names if name[-4:].lower() == ".xmp"}
+        for wanted in (path.name.lower() + ".xmp", path.stem.lower() + ".xmp"):
+            if wanted in by_lower:
+                return path.with_name(by_lower[wanted])
+        return None
+    for name in (path.name + ".xmp", path.name + ".XMP", path.stem + ".xmp", path.stem + ".XMP"):
+        if path.with_name(name).is_file():
             return path.with_name(name)
     return None
 
