@@ -20,6 +20,7 @@ import geotagger.metadata.read as metadata_read
 from geotagger.catalog.schema import Photo, Suggestion
 from geotagger.errors import CancelledError, MetadataError, NotFoundError, UserInputError
 from geotagger.indexing.fingerprint import fingerprint
+from geotagger.indexing.reading import read_many
 from geotagger.indexing.walk import walk
 from geotagger.progress import CancelToken, CountingProgress
 from geotagger.services import indexing
@@ -345,14 +346,33 @@ def test_parallel_pools_give_the_same_rows_as_sequential(tmp_path: Path, pool: s
         make_jpeg(tmp_path / "many" / f"{i:03d}.jpg", size=(64, 48), lat=i / 10, lon=-i / 10, color=(i, 9, 9))
     make_jpeg(tmp_path / "many" / "zz.jpg").write_text("broken")
     results = {}
+    progress = CountingProgress()
     for mode, workers in (("sequential", 0), (pool, 2)):
         with Library(tmp_path / mode / "lib.sqlite") as lib:
-            report = indexing.index(lib, [tmp_path / "many"], workers=workers, pool=pool)
+            report = indexing.index(lib, [tmp_path / "many"], workers=workers, pool=pool, progress=progress)
             assert (report.added, report.errors) == (71, 1)
-            results[mode] = [
-                {k: v for k, v in r.items() if k not in ("id",)} for r in indexing.list_photos(lib)
-            ]
+            assert progress.total == progress.done == 71
+            results[mode] = [{k: v for k, v in r.items() if k != "id"} for r in indexing.list_photos(lib)]
     assert results["sequential"] == results[pool]
+
+
+_PARENT = os.getpid()
+
+
+def _dies_in_workers(jobs):
+    if os.getpid() != _PARENT:
+        os._exit(3)  # a worker killed mid-chunk (OOM killer, crash in a C library)
+    return read_many(jobs)
+
+
+def test_a_broken_process_pool_does_not_stop_the_run(library, tmp_path: Path, monkeypatch, caplog) -> None:
+    for i in range(40):
+        make_jpeg(tmp_path / "p" / f"{i:02d}.jpg", size=(32, 32), color=(i, 1, 1))
+    monkeypatch.setattr("geotagger.indexing.pool.read_many", _dies_in_workers)
+    report = indexing.index(library, [tmp_path / "p"], workers=2, pool="process")
+    assert (report.added, report.errors) == (40, 0)
+    assert len(indexing.list_photos(library)) == 40
+    assert "reader process died" in caplog.text
 
 
 def test_walk_visits_each_real_folder_once(tmp_path: Path) -> None:

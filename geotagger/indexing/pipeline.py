@@ -141,11 +141,15 @@ def run_index(
     exts = normalise_extensions(extensions)
     run = _Run(lib, list(roots), exts)
     progress = progress or NullProgress()
+    reader = ReadPool(workers, pool)
     total = None
     if not isinstance(progress, NullProgress):
+        # A visible progress bar: count first (cheap, no stat) and start the workers before the bar
+        # starts its refresh thread. Without a bar, workers start only if there is work for them.
         total = sum(1 for _ in walk(roots, exts, lambda _p, _m: None, with_stat=False))
+        if total:
+            reader.start()
     progress.start(total, "indexing")
-    reader = ReadPool(workers, pool)
     known, report = run.known, run.report
     completed = False
     try:

@@ -1,19 +1,29 @@
 """Runs the reading stage sequentially, in threads or in processes, with bounded work in flight.
 
 Results come back in submission order. Memory stays flat: at most ``max_in_flight`` chunks exist.
+
+Why processes: reading is Python parsing (GIL-bound), so on 2 cores a process pool is measurably faster
+than threads (bench/index_bench.py). Processes are forked (cheap: workers inherit the imported reader)
+and only while this process has a single thread: forking a multi-threaded process (the GUI) can copy a
+held lock, and spawn/forkserver re-import the host program's ``__main__``, which is fragile. So "auto"
+falls back to threads when other threads are alive. A pool that breaks (a worker killed) is not fatal:
+its chunks are re-read in this thread and the run goes on.
 """
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import threading
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 from geotagger.indexing.reading import Job, ReadResult, read_many, worker_init
 
+log = logging.getLogger(__name__)
 POOL_KINDS = ("auto", "process", "thread")
 CHUNK = 32
 
@@ -26,46 +36,46 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _process_context() -> multiprocessing.context.BaseContext:
-    """fork is cheapest (workers inherit the imported reader); with other threads alive (GUI, progress
-    bar) forking can copy a held lock, so use a forkserver that preloads the reader instead."""
-    methods = multiprocessing.get_all_start_methods()
-    if "fork" in methods and threading.active_count() == 1:
-        return multiprocessing.get_context("fork")
-    if "forkserver" in methods:
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["geotagger.indexing.reading", "geotagger.metadata.read"])
-        return ctx
-    return multiprocessing.get_context("spawn")
+def _can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
 class ReadPool:
-    """Feed jobs with ``add``; take finished results with ``ready`` (non-blocking unless full) and
-    ``drain`` at the end. ``workers`` <= 1 reads in the calling thread (deterministic, for tests)."""
+    """Feed jobs with ``add`` (yields results as they finish) and ``drain`` at the end.
+    ``workers`` <= 1 reads in the calling thread (deterministic, for tests)."""
 
     def __init__(self, workers: int | None, kind: str = "auto") -> None:
         if kind not in POOL_KINDS:
             raise ValueError(f"pool kind must be one of {POOL_KINDS}")
         self.workers = default_workers() if workers is None else max(0, workers)
-        self.kind = "process" if kind == "auto" else kind
+        self.kind = kind
         self.max_in_flight = 2 * self.workers + 2
         self._executor: Executor | None = None
         self._chunk: list[Job] = []
-        self._in_flight: deque[Future[list[ReadResult]]] = deque()
+        self._in_flight: deque[tuple[Future[list[ReadResult]], list[Job]]] = deque()
+        self._broken = False
 
     @property
     def sequential(self) -> bool:
-        return self.workers <= 1
+        return self.workers <= 1 or self._broken
 
-    def _start(self) -> Executor:
-        if self._executor is None:
-            if self.kind == "thread":
-                self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="geotagger-read")
-            else:
-                self._executor = ProcessPoolExecutor(
-                    self.workers, mp_context=_process_context(), initializer=worker_init
-                )
-        return self._executor
+    def start(self) -> None:
+        """Create the workers now (before a progress bar starts its thread, so fork stays possible)."""
+        if self.sequential or self._executor is not None:
+            return
+        use_processes = self.kind == "process" or (self.kind == "auto" and _can_fork())
+        if not use_processes:
+            self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="geotagger-read")
+            return
+        context = multiprocessing.get_context("fork" if _can_fork() else None)
+        try:
+            executor = ProcessPoolExecutor(self.workers, mp_context=context, initializer=worker_init)
+            executor.submit(os.getpid).result()  # fork all workers now (fork context starts them all)
+        except (OSError, BrokenProcessPool) as exc:
+            log.warning("cannot start reader processes (%s); reading in threads", exc)
+            self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="geotagger-read")
+            return
+        self._executor = executor
 
     def add(self, job: Job) -> Iterator[ReadResult]:
         """Queue one job; yields results that became available (blocks only when the pool is full)."""
@@ -78,13 +88,28 @@ class ReadPool:
 
     def _submit(self) -> Iterator[ReadResult]:
         chunk, self._chunk = self._chunk, []
-        self._in_flight.append(self._start().submit(read_many, chunk))
-        while self._in_flight and (len(self._in_flight) > self.max_in_flight or self._in_flight[0].done()):
-            yield from self._in_flight.popleft().result()
+        self.start()
+        if self._executor is None:  # broken meanwhile
+            yield from read_many(chunk)
+            return
+        self._in_flight.append((self._executor.submit(read_many, chunk), chunk))
+        while self._in_flight and (len(self._in_flight) > self.max_in_flight or self._in_flight[0][0].done()):
+            yield from self._take()
+
+    def _take(self) -> Iterator[ReadResult]:
+        future, chunk = self._in_flight.popleft()
+        try:
+            results = future.result()
+        except BrokenProcessPool as exc:
+            log.warning("a reader process died (%s); reading the rest in this process", exc)
+            self._broken = True
+            self._shutdown()
+            results = read_many(chunk)
+        yield from results
 
     def drain(self) -> Iterator[ReadResult]:
         """Everything still queued or running, in order. A small remainder with no pool started yet is
-        read here rather than paying for process start-up."""
+        read here rather than paying for worker start-up."""
         if self._chunk:
             if self._executor is None:
                 chunk, self._chunk = self._chunk, []
@@ -92,12 +117,15 @@ class ReadPool:
             else:
                 yield from self._submit()
         while self._in_flight:
-            yield from self._in_flight.popleft().result()
+            yield from self._take()
+
+    def _shutdown(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
 
     def close(self) -> None:
         """Stop: queued chunks are cancelled, a running chunk finishes (a few files at most)."""
         self._chunk = []
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
+        self._shutdown()
         self._in_flight.clear()
