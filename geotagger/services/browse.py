@@ -70,7 +70,8 @@ class PhotoRow:
 
 @dataclass
 class CandidateView:
-    index: int
+    index: int  # position in the ranked list shown (0 = best)
+    rank: int  # the suggestion's rank in the catalog (what decisions.accept(candidate=) takes)
     lat: float
     lon: float
     radius_km: float
@@ -316,6 +317,7 @@ def photo_details(lib: Library, photo_id: int) -> PhotoDetails:
             candidates=[
                 CandidateView(
                     index=i,
+                    rank=s.rank,
                     lat=s.lat,
                     lon=s.lon,
                     radius_km=s.radius_km,
@@ -354,6 +356,18 @@ def geotagged_points(lib: Library, scope: Scope | None = None) -> list[tuple[int
     stmt = select(Photo.id, Photo.gps_lat, Photo.gps_lon, Photo.filename).where(*_where("has-gps", scope))
     with lib.catalog.reader() as session:
         return [(i, lat, lon, name) for i, lat, lon, name in session.execute(stmt)]
+
+
+def best_ranks(lib: Library, ids: Iterable[int]) -> dict[int, int]:
+    """The rank of each photo's best suggestion (photos without suggestions are left out)."""
+    ids = list(ids)
+    stmt = (
+        select(Suggestion.photo_id, func.min(Suggestion.rank))
+        .where(Suggestion.photo_id.in_(ids))
+        .group_by(Suggestion.photo_id)
+    )
+    with lib.catalog.reader() as session:
+        return {pid: rank for pid, rank in session.execute(stmt)}
 
 
 def paths_of(lib: Library, ids: Iterable[int]) -> dict[int, str]:

@@ -64,8 +64,14 @@
       } else {
         log("error", "offline basemap missing");
       }
-      state.library = L.markerClusterGroup({ maxClusterRadius: 40, showCoverageOnHover: false,
-                                             disableClusteringAtZoom: options.maxZoom || 18 });
+      state.library = L.markerClusterGroup({
+        maxClusterRadius: 40, showCoverageOnHover: false, disableClusteringAtZoom: options.maxZoom || 18,
+        iconCreateFunction: function (cluster) {
+          var n = cluster.getChildCount();
+          var size = n < 10 ? 26 : n < 100 ? 32 : 38;
+          return L.divIcon({ className: "gt-cluster", html: "<span>" + n + "</span>", iconSize: [size, size] });
+        }
+      });
       map.addLayer(state.library);
       state.candidates = L.featureGroup().addTo(map);
       map.on("click", function (e) {

@@ -1,0 +1,28 @@
+"""``geotagger gui [PATH]``: open the desktop app (Qt is imported only when this command runs)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+from pathlib import Path
+
+from geotagger.cli.context import CliContext
+from geotagger.errors import GeotaggerError, UserInputError
+
+ORDER = 90
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("gui", help="open the desktop app (optionally adding a folder first)")
+    p.add_argument("path", nargs="?", metavar="PATH", help="a folder of photos to add and show")
+    p.set_defaults(run=run_gui)
+
+
+def run_gui(args: argparse.Namespace, ctx: CliContext) -> int:
+    if args.path and not Path(args.path).exists():
+        raise UserInputError(f"{args.path} does not exist")
+    if importlib.util.find_spec("PySide6") is None:
+        raise GeotaggerError("the desktop app needs PySide6 (pip install PySide6)")
+    from geotagger.gui.app import run  # lazy: the rest of the CLI never loads Qt
+
+    return run(ctx.library_location, str(Path(args.path).resolve()) if args.path else None)

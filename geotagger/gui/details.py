@@ -1,0 +1,274 @@
+"""The details pane: what is known about the selected photo and the ranked candidates to choose from."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPalette, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QSizePolicy,
+    QToolButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from geotagger.services.browse import CandidateView, PhotoDetails
+
+STATE_TEXT = {
+    "none": "not reviewed",
+    "suggested": "has suggestions",
+    "accepted": "accepted, not written yet",
+    "rejected": "rejected",
+    "written": "written to the file",
+}
+
+
+def format_coordinate(lat: float | None, lon: float | None) -> str:
+    if lat is None or lon is None:
+        return "none"
+    ns, ew = ("N" if lat >= 0 else "S"), ("E" if lon >= 0 else "W")
+    return f"{abs(lat):.5f}° {ns}, {abs(lon):.5f}° {ew}"
+
+
+class ConceptBars(QWidget):
+    """Concept influence as bars; the tick marks 1.0 (attention equal to the concept's area share)."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.concepts: list[tuple[str, float, float | None]] = []
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def set_concepts(self, concepts: list[tuple[str, float, float | None]]) -> None:
+        self.concepts = sorted(concepts, key=lambda c: -c[1])[:8]
+        self.setVisible(bool(self.concepts))
+        self.updateGeometry()
+        self.update()
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(200, len(self.concepts) * (self.fontMetrics().height() + 4) + 4)
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        painter = QPainter(self)
+        metrics = QFontMetrics(self.font())
+        line = metrics.height() + 4
+        label_w = max([metrics.horizontalAdvance(c[0]) for c in self.concepts] + [40]) + 8
+        value_w = metrics.horizontalAdvance("00.00") + 8
+        bar_w = max(20, self.width() - label_w - value_w)
+        scale = max(3.0, max((c[1] for c in self.concepts), default=1.0))
+        highlight = self.palette().color(QPalette.ColorRole.Highlight)
+        for i, (name, influence, _share) in enumerate(self.concepts):
+            y = 2 + i * line
+            painter.setPen(self.palette().color(QPalette.ColorRole.Text))
+            painter.drawText(
+                QRect(0, y, label_w - 6, line),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                name,
+            )
+            track = QRect(label_w, y + 3, bar_w, line - 6)
+            base = self.palette().color(QPalette.ColorRole.Mid)
+            base.setAlpha(60)
+            painter.fillRect(track, base)
+            fill = QRect(track)
+            fill.setWidth(int(bar_w * min(influence, scale) / scale))
+            color = QColor(highlight)
+            if influence < 1.0:
+                color.setAlpha(120)
+            painter.fillRect(fill, color)
+            tick = label_w + int(bar_w / scale)
+            painter.setPen(self.palette().color(QPalette.ColorRole.Text))
+            painter.drawLine(tick, y + 1, tick, y + line - 1)
+            painter.drawText(
+                QRect(label_w + bar_w + 4, y, value_w, line),
+                Qt.AlignmentFlag.AlignVCenter,
+                f"{influence:.2f}",
+            )
+        painter.end()
+
+
+class DetailsPane(QWidget):
+    candidate_selected = Signal(int)
+    overlay_toggled = Signal(bool)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.details: PhotoDetails | None = None
+        self.title = QLabel("No photo selected")
+        font = self.title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        font.setBold(True)
+        self.title.setFont(font)
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.state = QLabel()
+        self.preview = QLabel()
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview.setMinimumSize(160, 120)
+        self.preview.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self._pixmap: QPixmap | None = None
+        self.taken = QLabel()
+        self.camera = QLabel()
+        self.location = QLabel()
+        self.location.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.problem = QLabel()
+        self.problem.setWordWrap(True)
+        self.problem.setForegroundRole(QPalette.ColorRole.BrightText)
+        info = QFormLayout()
+        info.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        info.addRow("Taken", self.taken)
+        info.addRow("Camera", self.camera)
+        info.addRow("Location", self.location)
+        info.addRow("", self.problem)
+
+        self.candidates = QTreeWidget()
+        self.candidates.setHeaderLabels(["#", "Place", "Level", "Conf.", "Source"])
+        self.candidates.setRootIsDecorated(False)
+        self.candidates.setUniformRowHeights(True)
+        self.candidates.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        header = self.candidates.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        for col in (0, 2, 3, 4):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        self.candidates.itemSelectionChanged.connect(self._on_candidate)
+        self.candidates.setMaximumHeight(150)
+        self.evidence = QLabel()
+        self.evidence.setWordWrap(True)
+        self.concepts = ConceptBars()
+        self.concepts.setVisible(False)
+        self.overlay = QCheckBox("Show attribution over the photo")
+        self.overlay.toggled.connect(self.overlay_toggled)
+        self.buttons = QHBoxLayout()
+        self.buttons.setSpacing(4)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 6, 8, 6)
+        top = QHBoxLayout()
+        top.addWidget(self.title, 1)
+        top.addWidget(self.state)
+        layout.addLayout(top)
+        middle = QHBoxLayout()
+        middle.addWidget(self.preview, 2)
+        middle.addLayout(info, 3)
+        layout.addLayout(middle, 2)
+        rule = QFrame()
+        rule.setFrameShape(QFrame.Shape.HLine)
+        rule.setFrameShadow(QFrame.Shadow.Sunken)
+        layout.addWidget(rule)
+        layout.addWidget(self.candidates, 2)
+        layout.addWidget(self.evidence)
+        layout.addWidget(self.concepts)
+        layout.addWidget(self.overlay)
+        layout.addLayout(self.buttons)
+        self.show_details(None)
+
+    def add_action_button(self, action) -> QToolButton:
+        button = QToolButton()
+        button.setDefaultAction(action)
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.buttons.addWidget(button)
+        return button
+
+    def finish_buttons(self) -> None:
+        self.buttons.addStretch(1)
+
+    def current_candidate(self) -> int | None:
+        items = self.candidates.selectedItems()
+        return items[0].data(0, Qt.ItemDataRole.UserRole) if items else None
+
+    def select_candidate(self, index: int) -> bool:
+        if not 0 <= index < self.candidates.topLevelItemCount():
+            return False
+        self.candidates.setCurrentItem(self.candidates.topLevelItem(index))
+        return True
+
+    def show_details(self, details: PhotoDetails | None, pixmap: QPixmap | None = None) -> None:
+        self.details = details
+        self.candidates.blockSignals(True)
+        self.candidates.clear()
+        self.candidates.blockSignals(False)
+        self.overlay.setChecked(False)
+        if details is None:
+            self.title.setText("No photo selected")
+            for label in (self.state, self.taken, self.camera, self.location, self.problem, self.evidence):
+                label.setText("")
+            self.concepts.set_concepts([])
+            self.set_preview(None)
+            return
+        self.title.setText(details.filename)
+        self.title.setToolTip(details.path)
+        self.state.setText(STATE_TEXT.get(details.review_state, details.review_state))
+        if details.taken_at:
+            offset = ""
+            if details.taken_offset_min is not None:
+                sign = "+" if details.taken_offset_min >= 0 else "-"
+                hours, minutes = divmod(abs(details.taken_offset_min), 60)
+                offset = f" (UTC{sign}{hours:02d}:{minutes:02d})"
+            self.taken.setText(details.taken_at.strftime("%Y-%m-%d %H:%M:%S") + offset)
+        else:
+            self.taken.setText("unknown")
+        self.camera.setText(details.camera or "unknown")
+        where = format_coordinate(details.gps_lat, details.gps_lon)
+        if details.gps_source:
+            where += f"  ({details.gps_source})"
+        self.location.setText(where)
+        self.problem.setText(f"Error: {details.error}" if details.error else "")
+        for cand in details.candidates:
+            self._add_candidate(cand)
+        self.set_preview(pixmap)
+        if details.candidates:
+            self.select_candidate(0)
+        else:
+            self.evidence.setText("No suggestions yet: run Locate." if details.gps_lat is None else "")
+            self.concepts.set_concepts([])
+
+    def _add_candidate(self, cand: CandidateView) -> None:
+        item = QTreeWidgetItem(
+            [str(cand.index + 1), cand.label, cand.level, f"{cand.confidence:.0%}", cand.source]
+        )
+        item.setData(0, Qt.ItemDataRole.UserRole, cand.index)
+        item.setToolTip(1, f"{cand.label}\n{cand.evidence_text}\n±{cand.radius_km:g} km")
+        item.setTextAlignment(3, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.candidates.addTopLevelItem(item)
+
+    def _on_candidate(self) -> None:
+        index = self.current_candidate()
+        if index is None or self.details is None:
+            return
+        cand = self.details.candidates[index]
+        lines = [f"<b>{cand.index + 1}. {_esc(cand.label)}</b> ±{cand.radius_km:g} km"]
+        if cand.evidence_text:
+            lines.append(_esc(cand.evidence_text))
+        self.evidence.setText("<br>".join(lines))
+        self.concepts.set_concepts(cand.concepts)
+        self.candidate_selected.emit(index)
+
+    def set_preview(self, pixmap: QPixmap | None) -> None:
+        self._pixmap = pixmap
+        self._fit_preview()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit_preview()
+
+    def _fit_preview(self) -> None:
+        if self._pixmap is None or self._pixmap.isNull():
+            self.preview.setPixmap(QPixmap())
+            self.preview.setText("")
+            return
+        size = self.preview.size()
+        self.preview.setPixmap(
+            self._pixmap.scaled(
+                size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+            )
+        )
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

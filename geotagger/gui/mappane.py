@@ -1,0 +1,172 @@
+"""The map pane: one QWebEngineView on a local folium page and one narrow QWebChannel bridge.
+
+Page -> Python: the ``MapBridge`` object (slots only). Python -> page: ``MapPane.call`` is the single
+path and only calls functions listed in ``geotagger.maps.JS_API``. The page's console goes to logging.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QUrl, Signal, Slot
+from PySide6.QtGui import QPalette
+from PySide6.QtWebChannel import QWebChannel
+from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineProfile, QWebEngineSettings
+from PySide6.QtWebEngineWidgets import QWebEngineView
+from PySide6.QtWidgets import QApplication
+
+from geotagger.maps import JS_API, TileSource, build_map_page
+from geotagger.maps.tiles import USER_AGENT
+
+log = logging.getLogger(__name__)
+js_log = logging.getLogger("geotagger.gui.map.js")
+
+_JS_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "log": logging.INFO,
+    "warn": logging.WARNING,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+}
+
+
+class MapBridge(QObject):
+    """The only object the page sees. Slots validate and re-emit as signals; nothing else is exposed."""
+
+    ready = Signal()
+    clicked = Signal(float, float)
+    dragged = Signal(int, float, float)
+    candidate_picked = Signal(int)
+    photo_picked = Signal(int)
+
+    @Slot()
+    def pageReady(self) -> None:
+        self.ready.emit()
+
+    @Slot(float, float)
+    def mapClicked(self, lat: float, lon: float) -> None:
+        if -90 <= lat <= 90 and -180 <= lon <= 180:
+            self.clicked.emit(lat, lon)
+        else:
+            js_log.warning("ignored click outside the globe: %s, %s", lat, lon)
+
+    @Slot(int, float, float)
+    def markerDragged(self, photo_id: int, lat: float, lon: float) -> None:
+        if -90 <= lat <= 90 and -180 <= lon <= 180:
+            self.dragged.emit(photo_id, lat, lon)
+
+    @Slot(int)
+    def candidatePicked(self, index: int) -> None:
+        if index >= 0:
+            self.candidate_picked.emit(index)
+
+    @Slot(int)
+    def photoPicked(self, photo_id: int) -> None:
+        self.photo_picked.emit(photo_id)
+
+    @Slot(str, str)
+    def jsLog(self, level: str, message: str) -> None:
+        js_log.log(_JS_LEVELS.get(level.lower(), logging.INFO), "%s", message[:2000])
+
+
+class _Page(QWebEnginePage):
+    """Routes the page's console to Python logging."""
+
+    _LEVELS = {
+        QWebEnginePage.JavaScriptConsoleMessageLevel.InfoMessageLevel: logging.INFO,
+        QWebEnginePage.JavaScriptConsoleMessageLevel.WarningMessageLevel: logging.WARNING,
+        QWebEnginePage.JavaScriptConsoleMessageLevel.ErrorMessageLevel: logging.ERROR,
+    }
+
+    def javaScriptConsoleMessage(self, level, message: str, line: int, source: str) -> None:  # noqa: N802
+        js_log.log(self._LEVELS.get(level, logging.INFO), "%s (%s:%d)", message, Path(source).name, line)
+
+
+def palette_colors() -> dict[str, str]:
+    """Map colours from the application palette, so the basemap follows the light or dark theme."""
+    palette = QApplication.palette()
+    window = palette.color(QPalette.ColorRole.Window)
+    dark = window.lightness() < 128
+    base = palette.color(QPalette.ColorRole.Base)
+    land = base.lighter(112) if dark else base.darker(104)
+    water = window.darker(130) if dark else palette.color(QPalette.ColorRole.Highlight).lighter(190)
+    return {
+        "land": land.name(),
+        "water": water.name(),
+        "border": palette.color(QPalette.ColorRole.Mid).name(),
+        "accent": palette.color(QPalette.ColorRole.Highlight).name(),
+        "text": palette.color(QPalette.ColorRole.Text).name(),
+    }
+
+
+class MapPane(QWebEngineView):
+    """Shows the library's geotagged photos and the selected photo's candidates."""
+
+    def __init__(self, parent=None, tiles: TileSource | None = None, folder: Path | None = None) -> None:
+        super().__init__(parent)
+        self.bridge = MapBridge(self)
+        self._ready = False
+        self._queue: list[str] = []
+        self._tmp = tempfile.TemporaryDirectory(prefix="geotagger-map-") if folder is None else None
+        self._folder = Path(self._tmp.name) if self._tmp else folder
+        # An off-the-record profile owned by the page, so it is destroyed after the page (never before).
+        profile = QWebEngineProfile()
+        profile.setHttpUserAgent(USER_AGENT)
+        page = _Page(profile, self)
+        profile.setParent(page)
+        settings = page.settings()
+        settings.setAttribute(
+            QWebEngineSettings.WebAttribute.LocalContentCanAccessRemoteUrls, tiles is not None
+        )
+        settings.setAttribute(QWebEngineSettings.WebAttribute.LocalContentCanAccessFileUrls, True)
+        self.setPage(page)
+        self.channel = QWebChannel(page)
+        self.channel.registerObject("bridge", self.bridge)
+        page.setWebChannel(self.channel)
+        self.bridge.ready.connect(self._on_ready)
+        self.load_map(tiles)
+
+    @property
+    def is_ready(self) -> bool:
+        return self._ready
+
+    def load_map(self, tiles: TileSource | None = None) -> None:
+        """(Re)build the page, e.g. after the tile source or the theme changed."""
+        self._ready = False
+        colors = palette_colors()
+        dark = QApplication.palette().color(QPalette.ColorRole.Window).lightness() < 128
+        html = build_map_page(
+            self._folder / "map.html", interactive=True, tiles=tiles, dark=dark, colors=colors
+        )
+        self.page().settings().setAttribute(
+            QWebEngineSettings.WebAttribute.LocalContentCanAccessRemoteUrls, tiles is not None
+        )
+        self.load(QUrl.fromLocalFile(str(html)))
+
+    def call(self, function: str, *args: Any) -> None:
+        """The one Python -> JS path: ``geotagger.<function>(args as JSON)``, whitelisted functions only."""
+        if function not in JS_API:
+            raise ValueError(f"{function} is not part of the map page's API")
+        arguments = ", ".join(json.dumps(a, ensure_ascii=False, allow_nan=False) for a in args)
+        script = f"geotagger.{function}({arguments});"
+        if self._ready:
+            self.page().runJavaScript(script)
+        else:
+            self._queue.append(script)
+
+    def _on_ready(self) -> None:
+        self._ready = True
+        queued, self._queue = self._queue, []
+        for script in queued:
+            self.page().runJavaScript(script)
+        log.debug("map page ready, %d queued calls sent", len(queued))
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        if self._tmp is not None:
+            self._tmp.cleanup()
+        super().closeEvent(event)

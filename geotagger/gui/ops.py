@@ -1,0 +1,58 @@
+"""Which service operations exist in this installation, found at call time.
+
+The GUI holds no business logic: every action calls one function of ``geotagger.services``. An action
+whose service is not available is disabled with a tooltip saying so, instead of failing on click.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+# action -> candidates (module under geotagger.services, function name), first found wins
+OPERATIONS: dict[str, tuple[tuple[str, str], ...]] = {
+    "index": (("indexing", "index"),),
+    "thumbnail": (("indexing", "thumbnail"),),
+    "locate": (("locating", "locate"),),
+    "accept": (("decisions", "accept"),),
+    "reject": (("decisions", "reject"),),
+    "undo_decision": (("decisions", "undo"),),
+    "write": (("writing", "write"),),
+    "undo": (("writing", "undo"),),
+    "explain": (("explaining", "explain"),),
+    "export": (("exporting", "export"), ("export", "export")),
+    "list_packs": (("models", "list_packs"),),
+    "list_albums": (("albums", "list_albums"),),
+    "album_photo_ids": (("albums", "album_photo_ids"),),
+}
+
+
+def find(action: str) -> Callable[..., Any] | None:
+    """The service function for ``action``, or None when no such service is installed."""
+    for module_name, func_name in OPERATIONS[action]:
+        full = f"geotagger.services.{module_name}"
+        try:
+            module = importlib.import_module(full)
+        except ModuleNotFoundError as exc:
+            if exc.name and (exc.name == full or full.startswith(exc.name + ".")):
+                continue
+            raise
+        func = getattr(module, func_name, None)
+        if callable(func):
+            return func
+    return None
+
+
+def require(action: str) -> Callable[..., Any]:
+    func = find(action)
+    if func is None:
+        from geotagger.errors import GeotaggerError
+
+        raise GeotaggerError(f"{action} is not available in this installation")
+    return func
+
+
+def missing_reason(action: str) -> str:
+    modules = ", ".join(f"geotagger.services.{m}.{f}" for m, f in OPERATIONS[action])
+    return f"Not available: needs {modules}"

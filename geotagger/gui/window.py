@@ -1,0 +1,659 @@
+"""The main window: sidebar | thumbnail grid | details over map. Holds no business logic: actions
+call service functions through the TaskRunner and refresh the views from the catalog afterwards."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QItemSelectionModel, QSize, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QToolBar,
+    QWidget,
+)
+
+from geotagger.errors import GeotaggerError
+from geotagger.gui import ops
+from geotagger.gui.details import DetailsPane
+from geotagger.gui.grid import ID_ROLE, PhotoGrid, PhotoGridModel
+from geotagger.gui.logview import LogView
+from geotagger.gui.mappane import MapPane
+from geotagger.gui.settings import AppSettings, SettingsDialog
+from geotagger.gui.sidebar import Sidebar
+from geotagger.gui.tasks import TaskRunner
+from geotagger.gui.thumbnails import ThumbnailLoader
+from geotagger.maps import OSM, tiles_reachable
+from geotagger.services import Library, browse
+
+log = logging.getLogger(__name__)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, lib: Library, settings: AppSettings | None = None, check_tiles: bool = True) -> None:
+        super().__init__()
+        self.lib = lib
+        self.settings = settings or AppSettings()
+        self.setWindowTitle(f"geotagger - {lib.location}")
+        self.tasks = TaskRunner(self)
+        self.filter_name = "all"
+        self.scope: browse.Scope | None = None
+        self.current_id: int | None = None
+        self.current_details: browse.PhotoDetails | None = None
+
+        self.logview = LogView()
+        logging.getLogger("geotagger").addHandler(self.logview.handler)
+        self.thumbnails = ThumbnailLoader(self._thumbnail_source, parent=self)
+        self.model = PhotoGridModel(lambda ids: browse.photo_rows(self.lib, ids), self.thumbnails, self)
+        self.grid = PhotoGrid()
+        self.grid.setModel(self.model)
+        self.sidebar = Sidebar()
+        self.details = DetailsPane()
+        tiles = (
+            OSM if self.settings.get("map/tiles") == "osm" and check_tiles and tiles_reachable(OSM) else None
+        )
+        self.map = MapPane(tiles=tiles)
+        self.map.setMinimumHeight(220)
+
+        self._build_actions()
+        self._build_layout()
+        self._connect()
+        self.update_actions()
+        self.reload()
+
+    # ---------------------------------------------------------------- construction
+    def _action(self, text: str, slot, shortcut=None, tip: str = "", checkable: bool = False) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            shortcuts = shortcut if isinstance(shortcut, list) else [shortcut]
+            action.setShortcuts([QKeySequence(s) for s in shortcuts])
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.setToolTip(tip or text)
+        action.setStatusTip(tip or text)
+        action.setCheckable(checkable)
+        (action.toggled if checkable else action.triggered).connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        a = self._action
+        self.act_add = a(
+            "Add folder…", self.add_folder, QKeySequence.StandardKey.Open, "Index a folder of photos"
+        )
+        self.act_locate = a("Locate", self.locate, "Ctrl+L", "Estimate where photos without GPS were taken")
+        self.act_cancel = a("Cancel", self.tasks.cancel, "Esc", "Stop the running job (work done is kept)")
+        self.act_accept = a(
+            "Accept", lambda: self.accept(), ["Return", "Enter"], "Accept the chosen candidate (Enter)"
+        )
+        self.act_accept_region = a(
+            "Region only", lambda: self.accept("region"), "Shift+R", "Accept only the region"
+        )
+        self.act_accept_country = a(
+            "Country only", lambda: self.accept("country"), "Shift+C", "Accept only the country"
+        )
+        self.act_reject = a("Reject", self.reject, ["Del", "Backspace"], "Reject the suggestions (Del)")
+        self.act_place = a(
+            "Place manually", self.set_place_mode, "M", "Click the map to place the selected photos (M)", True
+        )
+        self.act_write = a("Write", self.write, "Ctrl+W", "Write accepted locations into the files")
+        self.act_undo = a(
+            "Undo", self.undo, QKeySequence.StandardKey.Undo, "Undo the last write or decision (Ctrl+Z)"
+        )
+        self.act_export = a("Export…", self.export, "Ctrl+E", "Export the shown photos as an album")
+        self.act_settings = a("Settings…", self.open_settings, QKeySequence.StandardKey.Preferences)
+        self.act_next = a("Next photo", lambda: self.step(1), ["Ctrl+Right", "J"], "Next photo (J)")
+        self.act_prev = a("Previous photo", lambda: self.step(-1), ["Ctrl+Left", "K"], "Previous photo (K)")
+        self.act_log = a("Log", self._toggle_log, "Ctrl+Shift+L", "Show messages and errors")
+        for n in range(1, 6):
+            a(
+                f"Candidate {n}",
+                lambda _=False, i=n - 1: self.pick_candidate(i),
+                str(n),
+                f"Pick candidate {n}",
+            )
+        self.act_cancel.setEnabled(False)
+
+    def _build_layout(self) -> None:
+        bar = QToolBar("Main")
+        bar.setObjectName("main-toolbar")
+        bar.setMovable(False)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        bar.setIconSize(QSize(16, 16))
+        for action in (
+            self.act_add,
+            self.act_locate,
+            None,
+            self.act_write,
+            self.act_undo,
+            None,
+            self.act_export,
+        ):
+            if action is None:
+                bar.addSeparator()
+            else:
+                bar.addAction(action)
+        spacer = QWidget()
+        spacer.setSizePolicy(
+            spacer.sizePolicy().horizontalPolicy().Expanding, spacer.sizePolicy().verticalPolicy()
+        )
+        bar.addWidget(spacer)
+        bar.addAction(self.act_settings)
+        self.addToolBar(bar)
+
+        for action in (
+            self.act_accept,
+            self.act_accept_region,
+            self.act_accept_country,
+            self.act_reject,
+            self.act_place,
+        ):
+            self.details.add_action_button(action)
+        self.details.finish_buttons()
+
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.details)
+        right.addWidget(self.map)
+        right.setStretchFactor(0, 1)
+        right.setStretchFactor(1, 1)
+        right.setSizes([380, 360])
+        main = QSplitter(Qt.Orientation.Horizontal)
+        main.addWidget(self.sidebar)
+        main.addWidget(self.grid)
+        main.addWidget(right)
+        main.setStretchFactor(0, 0)
+        main.setStretchFactor(1, 1)
+        main.setStretchFactor(2, 1)
+        main.setSizes([210, 560, 560])
+        main.setChildrenCollapsible(False)
+        self.setCentralWidget(main)
+        self.splitter = main
+
+        dock = QDockWidget("Log", self)
+        dock.setObjectName("log-dock")
+        dock.setWidget(self.logview)
+        dock.setAllowedAreas(Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+        dock.hide()
+        self.log_dock = dock
+
+        status = self.statusBar()
+        self.status_label = QLabel()
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(220)
+        self.progress.setVisible(False)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.tasks.cancel)
+        self.cancel_button.setVisible(False)
+        self.errors_button = QPushButton("")
+        self.errors_button.setFlat(True)
+        self.errors_button.clicked.connect(self._toggle_log)
+        self.errors_button.setVisible(False)
+        status.addWidget(self.status_label, 1)
+        status.addPermanentWidget(self.progress)
+        status.addPermanentWidget(self.cancel_button)
+        status.addPermanentWidget(self.errors_button)
+        self.resize(1366, 768)
+
+    def _connect(self) -> None:
+        self.sidebar.filter_changed.connect(self._on_filter)
+        self.sidebar.scope_changed.connect(self._on_scope)
+        self.grid.selectionModel().currentChanged.connect(self._on_current)
+        self.grid.selectionModel().selectionChanged.connect(lambda *_: self._on_selection())
+        self.details.candidate_selected.connect(self._on_candidate)
+        self.details.overlay_toggled.connect(self._on_overlay)
+        self.map.bridge.clicked.connect(self._on_map_click)
+        self.map.bridge.dragged.connect(self._on_marker_dragged)
+        self.map.bridge.candidate_picked.connect(self.pick_candidate)
+        self.map.bridge.photo_picked.connect(self.select_photo)
+        self.thumbnails.ready.connect(self._on_thumbnail)
+        self.tasks.progress.connect(self._on_progress)
+        self.tasks.long_started.connect(self._on_long_started)
+        self.tasks.long_finished.connect(self._on_long_finished)
+        self.tasks.failed.connect(self._on_failed)
+        self.logview.errors_changed.connect(self._on_error_count)
+
+    # ---------------------------------------------------------------- data -> views
+    def _thumbnail_source(self, photo_id: int) -> Path:
+        """Called in loader threads: the cached thumbnail file (made by the indexing service)."""
+        thumbnail = ops.find("thumbnail")
+        if thumbnail is not None:
+            return thumbnail(self.lib, photo_id, 256)
+        return Path(browse.paths_of(self.lib, [photo_id])[photo_id])
+
+    def reload(self, keep_selection: bool = True) -> None:
+        """Re-read counts, folders and the grid from the catalog."""
+        albums = []
+        list_albums = ops.find("list_albums")
+        if list_albums is not None:
+            albums = list_albums(self.lib)
+        self.sidebar.set_tree(browse.folder_tree(self.lib), albums)
+        self._refresh_counts()
+        self._refresh_map_library(fit=True)
+        self._reload_grid(keep_selection)
+
+    def _refresh_counts(self) -> None:
+        self.counts = browse.filter_counts(self.lib, self.scope)
+        self.sidebar.set_counts(self.counts)
+
+    def _reload_grid(self, keep_selection: bool = True) -> None:
+        previous = self.current_id if keep_selection else None
+        ids = browse.photo_ids(self.lib, self.filter_name, self.scope)
+        self.model.set_ids(ids)
+        row = self.model.row_of(previous) if previous is not None else None
+        if row is None and ids:
+            row = 0
+        if row is not None:
+            self.grid.setCurrentIndex(self.model.index(row))
+        else:
+            self._show_photo(None)
+        total = self.counts.get("all", 0)
+        self.status_label.setText(
+            f"{len(ids):,} shown · {total:,} photos · {self.counts.get('no-gps', 0):,} without GPS"
+        )
+
+    def _refresh_map_library(self, fit: bool = False) -> None:
+        points = [
+            {"id": pid, "lat": lat, "lon": lon, "title": name}
+            for pid, lat, lon, name in browse.geotagged_points(self.lib, self.scope)
+        ]
+        self.map.call("showLibrary", points)
+        if points and fit:
+            self.map.call("fitAll")
+
+    def _show_photo(self, photo_id: int | None) -> None:
+        self.current_id = photo_id
+        if photo_id is None:
+            self.current_details = None
+            self.details.show_details(None)
+            self.map.call("clearCandidates")
+            self.update_actions()
+            return
+        try:
+            details = browse.photo_details(self.lib, photo_id)
+        except GeotaggerError as exc:
+            log.error("%s", exc)
+            return
+        self.current_details = details
+        self.details.show_details(details, self.thumbnails.pixmap(photo_id))
+        self._show_candidates_on_map(fit=True)
+        self.update_actions()
+
+    def _show_candidates_on_map(self, fit: bool) -> None:
+        d = self.current_details
+        if d is None:
+            return
+        payload: dict[str, Any] = {
+            "photo": {"id": d.id, "title": d.filename, "lat": d.gps_lat, "lon": d.gps_lon},
+            "candidates": [
+                {
+                    "index": c.index,
+                    "lat": c.lat,
+                    "lon": c.lon,
+                    "radius_km": c.radius_km,
+                    "label": c.label,
+                    "level": c.level,
+                    "confidence": c.confidence,
+                    "source": c.source,
+                }
+                for c in d.candidates
+            ],
+            "fit": fit,
+        }
+        self.map.call("showCandidates", payload)
+        if fit and not d.candidates and d.gps_lat is not None:
+            self.map.call("focus", d.gps_lat, d.gps_lon, 12)
+
+    def selected_ids(self) -> list[int]:
+        rows = sorted(i.row() for i in self.grid.selectionModel().selectedIndexes())
+        ids = [self.model.data(self.model.index(r), ID_ROLE) for r in rows]
+        if not ids and self.current_id is not None:
+            ids = [self.current_id]
+        return ids
+
+    def select_photo(self, photo_id: int) -> bool:
+        row = self.model.row_of(photo_id)
+        if row is None:
+            self.sidebar.set_filter("all")
+            row = self.model.row_of(photo_id)
+        if row is None:
+            return False
+        index = self.model.index(row)
+        self.grid.selectionModel().setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        self.grid.scrollTo(index)
+        return True
+
+    def update_actions(self) -> None:
+        has_photo = self.current_details is not None
+        has_cands = bool(self.current_details and self.current_details.candidates)
+        long_running = self.tasks.long_task is not None
+        wanted = {
+            self.act_add: ("index", True),
+            self.act_locate: ("locate", True),
+            self.act_accept: ("accept", has_cands),
+            self.act_accept_region: ("accept", has_cands),
+            self.act_accept_country: ("accept", has_cands),
+            self.act_reject: ("reject", has_photo),
+            self.act_place: ("accept", has_photo),
+            self.act_write: ("write", True),
+            self.act_undo: ("undo", True),
+            self.act_export: ("export", True),
+        }
+        for action, (op, ok) in wanted.items():
+            available = ops.find(op) is not None
+            action.setEnabled(
+                available
+                and ok
+                and not (long_running and action in (self.act_add, self.act_locate, self.act_write))
+            )
+            if not available:
+                action.setToolTip(ops.missing_reason(op))
+        self.details.overlay.setEnabled(has_cands and ops.find("explain") is not None)
+        if ops.find("explain") is None:
+            self.details.overlay.setToolTip(ops.missing_reason("explain"))
+
+    # ---------------------------------------------------------------- view events
+    def _on_filter(self, name: str) -> None:
+        self.filter_name = name
+        self._reload_grid(keep_selection=True)
+
+    def _on_scope(self, kind: str, value: str) -> None:
+        if kind == "folder":
+            self.scope = browse.Scope(folder=value)
+        elif kind == "album":
+            album_ids = ops.require("album_photo_ids")(self.lib, value)
+            self.scope = browse.Scope(album_ids=tuple(album_ids))
+        else:
+            self.scope = None
+        self._refresh_counts()
+        self._refresh_map_library(fit=True)
+        self._reload_grid(keep_selection=True)
+
+    def _on_current(self, current, _previous) -> None:
+        self._show_photo(current.data(ID_ROLE) if current.isValid() else None)
+
+    def _on_thumbnail(self, photo_id: int) -> None:
+        if photo_id == self.current_id and not self.details.overlay.isChecked():
+            self.details.set_preview(self.thumbnails.pixmap(photo_id))
+
+    def _on_selection(self) -> None:
+        self.map.call("setSelection", self.selected_ids())
+
+    def _on_candidate(self, index: int) -> None:
+        self._on_overlay(self.details.overlay.isChecked())
+
+    def pick_candidate(self, index: int) -> None:
+        if self.details.select_candidate(index):
+            self.statusBar().showMessage(f"Candidate {index + 1} chosen; Enter accepts", 3000)
+
+    def step(self, delta: int) -> None:
+        current = self.grid.currentIndex()
+        row = (current.row() if current.isValid() else -1) + delta
+        if 0 <= row < self.model.rowCount():
+            index = self.model.index(row)
+            self.grid.selectionModel().setCurrentIndex(
+                index, QItemSelectionModel.SelectionFlag.ClearAndSelect
+            )
+            self.grid.scrollTo(index)
+
+    # ---------------------------------------------------------------- workflow
+    def _after_decision(self, ids: list[int], advance: bool) -> None:
+        self.model.refresh(ids)
+        self._refresh_counts()
+        current = self.current_id
+        if advance and len(ids) == 1 and ids[0] == current:
+            row = self.model.row_of(current)
+            if row is not None and row + 1 < self.model.rowCount():
+                self.step(1)
+                self._refresh_map_library()
+                return
+        self._show_photo(current)
+        self._refresh_map_library()
+
+    def accept(self, level: str | None = None) -> None:
+        ids = self.selected_ids()
+        if not ids or not self.act_accept.isEnabled():
+            return
+        accept = ops.require("accept")
+        chosen = self.details.current_candidate() or 0
+        rank = None
+        if len(ids) == 1 and self.current_details is not None and self.current_details.candidates:
+            rank = self.current_details.candidates[chosen].rank
+        lib = self.lib
+
+        def work() -> list[int]:
+            # One photo: the candidate chosen in the details; several: each photo's best candidate.
+            best = browse.best_ranks(lib, ids) if rank is None else {ids[0]: rank}
+            for pid in ids:
+                if pid not in best:
+                    continue
+                kwargs: dict[str, Any] = {"candidate": best[pid]}
+                if level:
+                    kwargs["level"] = level
+                accept(lib, pid, **kwargs)
+            return ids
+
+        self.tasks.submit(
+            "accept", work, lambda done: self._after_decision(done, advance=True), self._decision_failed
+        )
+
+    def reject(self) -> None:
+        ids = self.selected_ids()
+        if not ids or not self.act_reject.isEnabled():
+            return
+        reject = ops.require("reject")
+        lib = self.lib
+
+        def work() -> list[int]:
+            for pid in ids:
+                reject(lib, pid)
+            return ids
+
+        self.tasks.submit(
+            "reject", work, lambda done: self._after_decision(done, advance=True), self._decision_failed
+        )
+
+    def place(self, photo_ids: list[int], lat: float, lon: float, force: bool = False) -> None:
+        """Manual placement: an exact location chosen on the map (force: move a photo's own GPS)."""
+        accept = ops.require("accept")
+        lib = self.lib
+
+        def work() -> list[int]:
+            for pid in photo_ids:
+                accept(lib, pid, lat=lat, lon=lon, level="exact", force=force)
+            return photo_ids
+
+        self.tasks.submit(
+            "place", work, lambda done: self._after_decision(done, advance=False), self._decision_failed
+        )
+
+    def _decision_failed(self, exc: BaseException) -> None:
+        self.statusBar().showMessage(f"Not recorded: {exc}", 8000)
+        if self.current_id is not None:
+            self.model.refresh([self.current_id])
+
+    def set_place_mode(self, on: bool) -> None:
+        self.map.call("setPlaceMode", on)
+        if on:
+            self.statusBar().showMessage("Click the map where the selected photos were taken (Esc cancels)")
+        else:
+            self.statusBar().clearMessage()
+
+    def _on_map_click(self, lat: float, lon: float) -> None:
+        if not self.act_place.isChecked():
+            self.statusBar().showMessage("To place photos by clicking, switch on Place manually (M)", 4000)
+            return
+        ids = self.selected_ids()
+        self.act_place.setChecked(False)
+        if ids:
+            self.place(ids, lat, lon)
+
+    def _on_marker_dragged(self, photo_id: int, lat: float, lon: float) -> None:
+        if ops.find("accept") is not None:
+            # Dragging the photo's own marker is an explicit request to move its recorded location.
+            own = self.current_details is not None and self.current_details.id == photo_id
+            self.place([photo_id], lat, lon, force=own and self.current_details.gps_lat is not None)
+
+    def _on_overlay(self, on: bool) -> None:
+        details = self.current_details
+        if details is None:
+            return
+        if not on:
+            self.details.set_preview(self.thumbnails.pixmap(details.id))
+            return
+        explain = ops.find("explain")
+        if explain is None:
+            return
+        candidate = (self.details.current_candidate() or 0) + 1
+        out = self.lib.side_dir("overlays") / f"{details.id}-{candidate}.png"
+        lib = self.lib
+
+        def work():
+            return explain(lib, details.id, candidate=candidate, overlay=out)
+
+        def done(result) -> None:
+            from PySide6.QtGui import QPixmap
+
+            if self.current_id == details.id and self.details.overlay.isChecked() and out.is_file():
+                self.details.set_preview(QPixmap(str(out)))
+                concepts = getattr(result, "concepts", None)
+                if concepts:
+                    self.details.concepts.set_concepts([tuple(c) for c in concepts])
+
+        self.tasks.submit("explain", work, done)
+
+    def add_folder(self, folder: str | None = None) -> None:
+        if not folder:
+            folder = QFileDialog.getExistingDirectory(self, "Add a folder of photos")
+        if not folder:
+            return
+        index = ops.require("index")
+        lib = self.lib
+
+        def work(progress, cancel):
+            return index(lib, [folder], progress=progress, cancel=cancel)
+
+        def done(report) -> None:
+            self.reload()
+            self.sidebar.select_folder(str(Path(folder).resolve()))
+            self.statusBar().showMessage(f"Indexed {folder}: {report}", 8000)
+
+        self.tasks.submit("index", work, done, lambda _e: self.reload(), long=True)
+
+    def locate(self) -> None:
+        locate = ops.require("locate")
+        lib = self.lib
+        device = self.settings.get("locate/device")
+        ids = self.selected_ids() if len(self.selected_ids()) > 1 else None
+        paths = list(browse.paths_of(lib, ids).values()) if ids else None
+
+        def work(progress, cancel):
+            return locate(lib, paths=paths, device=device, progress=progress, cancel=cancel)
+
+        self.tasks.submit("locate", work, lambda _r: self.reload(), lambda _e: self.reload(), long=True)
+
+    def write(self) -> None:
+        write = ops.require("write")
+        lib = self.lib
+        policy = self.settings.get("write/sidecar")
+
+        def work(progress, cancel):
+            return write(lib, dry_run=False, sidecar_policy=policy, progress=progress, cancel=cancel)
+
+        def done(report) -> None:
+            self.reload()
+            written, failed = getattr(report, "written", "?"), getattr(report, "failed", 0)
+            self.statusBar().showMessage(f"Write finished: {written} written, {failed} failed", 10000)
+            for item in getattr(report, "items", []):
+                if getattr(item, "status", "") == "failed":
+                    log.error("write %s: %s", getattr(item, "path", ""), getattr(item, "detail", ""))
+
+        self.tasks.submit("write", work, done, lambda _e: self.reload(), long=True)
+
+    def undo(self) -> None:
+        undo = ops.require("undo")
+        lib = self.lib
+
+        def done(result) -> None:
+            self.reload()
+            count = len(result) if isinstance(result, list) else result
+            self.statusBar().showMessage(f"Undone: {count} file change(s) restored", 8000)
+
+        self.tasks.submit("undo", lambda: undo(lib, last=1), done, lambda _e: self.reload())
+
+    def export(self) -> None:
+        from geotagger.gui.export_dialog import ExportDialog
+
+        dialog = ExportDialog(self, self.filter_name)
+        if dialog.exec():
+            export = ops.require("export")
+            lib = self.lib
+            kwargs = dialog.values()
+            self.tasks.submit(
+                "export",
+                lambda progress, cancel: export(lib, progress=progress, cancel=cancel, **kwargs),
+                lambda r: self.statusBar().showMessage(f"Exported: {r}", 10000),
+                long=True,
+            )
+
+    def open_settings(self) -> None:
+        dialog = SettingsDialog(self.settings, self)
+        if dialog.exec():
+            before = self.settings.get("map/tiles")
+            dialog.save()
+            if self.settings.get("map/tiles") != before:
+                tiles = OSM if self.settings.get("map/tiles") == "osm" and tiles_reachable(OSM) else None
+                self.map.load_map(tiles)
+                self._refresh_map_library()
+                self._show_candidates_on_map(fit=False)
+
+    # ---------------------------------------------------------------- task feedback
+    def _on_long_started(self, name: str) -> None:
+        self.progress.setVisible(True)
+        self.progress.setRange(0, 0)
+        self.cancel_button.setVisible(True)
+        self.act_cancel.setEnabled(True)
+        self.status_label.setText(f"{name.capitalize()}…")
+        self.update_actions()
+
+    def _on_progress(self, name: str, done, total, description: str) -> None:
+        if total:
+            self.progress.setRange(0, int(total))
+            self.progress.setValue(int(done))
+            self.progress.setFormat("%v / %m")
+        self.status_label.setText(f"{description or name.capitalize()}…")
+
+    def _on_long_finished(self, name: str, ok: bool, message: str) -> None:
+        self.progress.setVisible(False)
+        self.cancel_button.setVisible(False)
+        self.act_cancel.setEnabled(False)
+        if not ok:
+            self.statusBar().showMessage(f"{name.capitalize()} stopped: {message}", 10000)
+        self.update_actions()
+
+    def _on_failed(self, name: str, exc: BaseException) -> None:
+        if isinstance(exc, GeotaggerError):
+            log.error("%s: %s", name, exc)
+        else:
+            log.error("%s failed unexpectedly: %s: %s", name, type(exc).__name__, exc)
+
+    def _on_error_count(self, count: int) -> None:
+        self.errors_button.setVisible(count > 0)
+        self.errors_button.setText(f"{count} error{'s' if count != 1 else ''} - show log")
+
+    def _toggle_log(self) -> None:
+        self.log_dock.setVisible(not self.log_dock.isVisible())
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        self.tasks.cancel()
+        self.tasks.wait(5000)
+        self.thumbnails.wait(5000)
+        logging.getLogger("geotagger").removeHandler(self.logview.handler)
+        super().closeEvent(event)
