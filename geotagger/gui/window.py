@@ -538,7 +538,8 @@ class MainWindow(QMainWindow):
         lib = self.lib
 
         def work(progress, cancel):
-            return index(lib, [folder], progress=progress, cancel=cancel)
+            # Threads, not processes: forking a process that runs Qt threads is unsafe.
+            return index(lib, [folder], progress=progress, cancel=cancel, pool="thread")
 
         def done(report) -> None:
             self.reload()
