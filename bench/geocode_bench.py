@@ -3,7 +3,7 @@
 Points: 80% near random GeoNames places (jittered ~10 km, so mostly land and dense where people live),
 20% uniform on the sphere (mostly sea). Prints load time, batch time, per-point rate and peak RSS.
 
-    python bench/geocode_bench.py [--n 100000] [--seed 0]
+    python bench/geocode_bench.py [--n 100000] [--seed 0] [--partitions]
 """
 
 from __future__ import annotations
@@ -39,6 +39,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--partitions", action="store_true", help="also build SemP and S2 partitionings of the points"
+    )
     args = ap.parse_args()
     t0 = time.perf_counter()
     from geotagger.geo.geocoder import ReverseGeocoder
@@ -58,7 +61,26 @@ def main() -> None:
     print(f"load: {t_load:.2f} s")
     print(f"lookup_arrays: {t_arrays:.2f} s ({args.n / t_arrays:,.0f} points/s)")
     print(f"lookup_many (Address objects): {t_many:.2f} s ({args.n / t_many:,.0f} points/s)")
-    print(f"peak RSS: {peak_rss_mb():.0f} MB")
+    print(f"peak RSS after geocoding: {peak_rss_mb():.0f} MB")
+    if args.partitions:
+        from geotagger.geo.s2cells import build_s2_partitioning
+        from geotagger.geo.semp import build_partitionings, suggest_thresholds
+
+        taus = suggest_thresholds(args.n)
+        t0 = time.perf_counter()
+        pset = build_partitionings(addresses, lat, lon, taus)
+        t_semp = time.perf_counter() - t0
+        sizes = ", ".join(
+            f"tau {p.tau}: {len(p)} classes, {p.unassigned} unassigned" for p in pset.partitionings
+        )
+        print(f"SemP {t_semp:.2f} s: {sizes}")
+        t0 = time.perf_counter()
+        s2 = build_s2_partitioning(lat, lon, tau_max=taus[0] * 4, tau_min=taus[-1])
+        t_s2 = time.perf_counter() - t0
+        print(
+            f"S2 (tau_max {taus[0] * 4}, tau_min {taus[-1]}) {t_s2:.2f} s: {len(s2)} cells, {s2.unassigned} unassigned"
+        )
+        print(f"peak RSS: {peak_rss_mb():.0f} MB")
 
 
 if __name__ == "__main__":

@@ -128,9 +128,10 @@ def test_semp_on_geocoded_points() -> None:
 
 def test_suggested_thresholds() -> None:
     assert suggest_thresholds(4_700_000) == (250, 100, 50)  # the paper's range on MP-16
-    personal = suggest_thresholds(800)
-    assert personal[-1] == 5 and list(personal) == sorted(personal, reverse=True)
-    assert all(t >= 5 for t in suggest_thresholds(10))
+    assert suggest_thresholds(800) == (80, 20, 3)
+    assert suggest_thresholds(100) == (10, 3)
+    assert suggest_thresholds(20) == (3,)
+    assert suggest_thresholds(1) == (1,)
 
 
 def test_s2_adaptive_cells() -> None:

@@ -16,13 +16,14 @@ Algorithm (per the paper, see DESIGN.md):
    finest coarser class on its path), and M[c, l] is the index of fine class c's ancestor in level l
    (-1: none), which the hierarchical prediction multiplies over.
 
-Choosing tau:
+Choosing tau (:func:`suggest_thresholds`, three levels coarse to fine):
 - Planet-scale training sets (MP-16, 4.7M photos): the paper used tau between 50 and 250 (a few
-  thousand classes per level); :func:`suggest_thresholds` returns (250, 100, 50) from about 250k samples up.
-- Personal libraries (a few hundred to 100k geotagged photos): tau scales with the library: the coarse
-  level about n/50 (clipped to [20, 250]) separates the few countries/regions a person visits, the middle
-  level n/250 (>= 10) and the fine level n/1000 (clipped to [5, 50]) keep towns the person photographed
-  often. Below 5 samples a class mean and a linear head are noise, hence the floor of 5.
+  thousand classes per level); the suggestion is (250, 100, 50) from about 40k samples up.
+- Personal libraries (a few hundred to 100k geotagged photos) are small and clustered (home, a few
+  trips), so tau scales with the library: coarse n/10 (the countries/regions a person visits),
+  middle n/40, fine n/400, each clipped to the paper's values above and to at least 3 below (a class
+  mean of 3 photos is still a usable coordinate; 1-2 photos are better served by nearest neighbours).
+  Example: 800 photos -> (80, 20, 3); 5,000 -> (250, 100, 12); 100 -> (10, 3).
 """
 
 from __future__ import annotations
@@ -171,9 +172,9 @@ class PartitioningSet:
 def suggest_thresholds(n_samples: int) -> tuple[int, ...]:
     """Thresholds coarse to fine for a training set of ``n_samples`` (see the module docstring)."""
     n = max(int(n_samples), 0)
-    fine = int(np.clip(n / 1000, 5, 50))
-    mid = int(np.clip(n / 250, 2 * fine, 100))
-    coarse = int(np.clip(n / 50, 2 * mid, 250))
+    fine = min(int(np.clip(n / 400, 3, 50)), max(n, 1))
+    mid = int(np.clip(n / 40, fine, 100))
+    coarse = int(np.clip(n / 10, mid, 250))
     return tuple(sorted({coarse, mid, fine}, reverse=True))
 
 
