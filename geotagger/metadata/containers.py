@@ -251,13 +251,13 @@ def read_bmff(src: Source, brand: bytes) -> Container:
         elif btype == b"iinf":
             infos = _iinf(src, s, e)
         elif btype == b"iloc":
-            locations = _iloc(src.read(s, min(e - s, MAX_BLOCK)))
+            locations = _iloc(src.read(s, min(e - s, 256 * 1024)))
         elif btype == b"iprp":
             for ptype, ps, pe in _boxes(src, s, e):
                 if ptype == b"ipco":
                     props = [(t, bs, be) for t, bs, be in _boxes(src, ps, pe)]
                 elif ptype == b"ipma":
-                    assoc = _ipma(src.read(ps, min(pe - ps, MAX_BLOCK)))
+                    assoc = _ipma(src.read(ps, min(pe - ps, 64 * 1024)))
     if primary is not None:
         for index in assoc.get(primary, []):
             if 0 < index <= len(props) and props[index - 1][0] == b"ispe":

@@ -18,6 +18,7 @@ from geotagger.metadata.tags import BY_ID, EXIF, GPS, IFD0, MAKER_CANON, MAKER_N
 MAX_ENTRIES = 1000  # per directory; real files have < 300
 MAX_IFDS = 32  # directories visited per TIFF block
 MAX_VALUE_BYTES = 64 * 1024  # one tag value we decode
+MAX_DECODE_BYTES = 512 * 1024  # all tag values decoded from one TIFF block
 MAX_FILE_READ = 8 * 1024 * 1024  # total bytes read from a file outside its cached head
 
 
@@ -122,6 +123,7 @@ class _Parser:
         self.label = label
         self.visited: set[int] = set()
         self.maker_note: int | None = None  # offset of the MakerNote value, when there is one
+        self.budget = MAX_DECODE_BYTES
         head = src.read(base, 8)
         if len(head) < 8 or head[:2] not in (b"II", b"MM"):
             raise ValueError("not a TIFF header")
@@ -167,6 +169,8 @@ class _Parser:
             name = BY_ID.get((kind, tag_id))
             if name is None or (not collect and name not in _DIM_TAGS):
                 continue
+            if name in self.out.values and name not in _DIM_TAGS:
+                continue  # first value wins; repeated tags must not cost repeated reads
             if name == "MakerNote":
                 if n > 16:
                     self.maker_note = struct.unpack_from(e + "I", table, i * 12 + 8)[0]
@@ -216,9 +220,10 @@ class _Parser:
         size = spec[1] * n
         if n == 0:
             return None
-        if size > MAX_VALUE_BYTES:
+        if size > MAX_VALUE_BYTES or size > self.budget:
             self.warn(f"{name} claims {n} values; ignored")
             return None
+        self.budget -= size
         if size <= 4:
             raw = table[at + 8 : at + 8 + size]
         else:
