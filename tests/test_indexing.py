@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -266,6 +267,11 @@ def test_bad_input_never_stops_the_run(library, tmp_path: Path, monkeypatch) -> 
     assert {"zero.jpg", "text.jpg", "locked.jpg", "bomb.png"} <= errors
     assert indexing.status(library)["errors"] == len(errors)
 
+    # Access fixed (chmod changes no mtime): the unreadable file is retried, the rest is unchanged.
+    again = _index(library, root)
+    assert (again.updated, again.added, again.unchanged) == (1, 1, 8)
+    assert _rows(library)["locked.jpg"]["status"] == "ok"
+
 
 def test_unlistable_folder_keeps_its_rows(library, tmp_path: Path, monkeypatch) -> None:
     make_jpeg(tmp_path / "lib" / "closed" / "inside.jpg")
@@ -417,6 +423,15 @@ def test_thumbnails_are_upright_cached_and_keyed_by_content(library, tmp_path: P
     make_jpeg(src / "rotated.jpg", size=(1200, 800), orientation=6)
     make_photo(src / "phone.heic", size=(600, 400))
     (src / "fake.jpg").write_text("not an image")
+    preview = io.BytesIO()
+    Image.new("RGB", (300, 200), (10, 200, 10)).save(preview, "JPEG")
+    small = io.BytesIO()
+    Image.new("RGB", (30, 20), (200, 10, 10)).save(small, "JPEG")
+    raw_bytes = (
+        b"II*\x00" + bytes(1000) + small.getvalue() + b"\xff\xd8\xff junk" + preview.getvalue() + bytes(500)
+    )
+    (src / "camera.nef").write_bytes(raw_bytes)
+    (src / "nopreview.cr2").write_bytes(b"II*\x00" + bytes(5000))
     _index(library, src)
     rows = _rows(library)
     thumb = indexing.thumbnail(library, rows["rotated.jpg"]["id"], size=200)
@@ -428,6 +443,10 @@ def test_thumbnails_are_upright_cached_and_keyed_by_content(library, tmp_path: P
     assert thumb.stat().st_mtime_ns == stamp
     with Image.open(indexing.thumbnail(library, rows["phone.heic"]["id"], size=64)) as image:
         assert image.size == (64, 43)
+    with Image.open(indexing.thumbnail(library, rows["camera.nef"]["id"], size=150)) as image:
+        assert image.size == (150, 100) and image.getpixel((75, 50))[1] > 150  # the large green preview
+    with pytest.raises(MetadataError, match="no embedded JPEG preview"):
+        indexing.thumbnail(library, rows["nopreview.cr2"]["id"])
     with pytest.raises(MetadataError, match="fake.jpg"):
         indexing.thumbnail(library, rows["fake.jpg"]["id"])
     with pytest.raises(NotFoundError):

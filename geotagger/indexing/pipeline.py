@@ -18,12 +18,13 @@ from geotagger.catalog.schema import STATUS_MISSING
 from geotagger.errors import CancelledError
 from geotagger.indexing.pool import ReadPool
 from geotagger.indexing.reading import ReadResult
-from geotagger.indexing.store import BatchWriter, load_known, move_candidates, row_values
+from geotagger.indexing.store import RETRY, BatchWriter, load_known, move_candidates, row_values
 from geotagger.indexing.walk import normalise_extensions, walk
 from geotagger.progress import CancelToken, NullProgress, Progress
 from geotagger.services.library import Library
 
 log = logging.getLogger(__name__)
+_REREAD = frozenset({STATUS_MISSING, RETRY})  # rows read again even when size and mtime match
 
 
 @dataclass
@@ -162,7 +163,7 @@ def run_index(
                 row is not None
                 and row[1] == entry.size
                 and row[2] == entry.mtime_ns
-                and row[3] != STATUS_MISSING
+                and row[3] not in _REREAD
             ):
                 report.unchanged += 1
                 progress.advance()

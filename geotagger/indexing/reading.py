@@ -54,7 +54,7 @@ def read_one(job: Job) -> ReadResult:
         return result
     except OSError as exc:
         # Unreadable (permissions, I/O error): still a row, keyed by a fingerprint of what we know.
-        result.fingerprint = f"unreadable-{size:x}"
+        result.fingerprint = f"unreadable-{size:x}"  # store.UNREADABLE_FP: retried on every rescan
         result.error = f"cannot open the file: {exc.strerror or exc}"
         return result
     try:

@@ -55,6 +55,11 @@ FILE_COLUMNS = (
     "indexed_at",
 )
 
+# Prefix of the fingerprint of a file that could not even be opened (permissions): its size and
+# mtime do not change when access is fixed (chmod only touches ctime), so such rows are retried.
+UNREADABLE_FP = "unreadable-"
+RETRY = "retry"  # pseudo status in Known for those rows
+
 # Known row: (id, size, mtime_ns, status)
 Known = tuple[int, int, int, str]
 
@@ -67,6 +72,8 @@ def load_known(session: Session) -> tuple[dict[str, Known], set[str]]:
         photos.c.path, photos.c.id, photos.c.size, photos.c.mtime_ns, photos.c.status, photos.c.fingerprint
     )
     for path, row_id, size, mtime_ns, status, fp in session.execute(query):
+        if fp.startswith(UNREADABLE_FP):
+            status = RETRY
         known[path] = (row_id, size, mtime_ns, status)
         fingerprints.add(fp)
     return known, fingerprints
@@ -123,6 +130,17 @@ _UPDATE_ERROR = _update_statement(False)  # a file that became unreadable keeps 
 _MARK_MISSING = photos.update().where(photos.c.id == bindparam("b_id")).values(status=STATUS_MISSING)
 
 
+def _insert_statement(dialect: str):
+    """INSERT that skips a path another indexer (a second process) added meanwhile."""
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    elif dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        return photos.insert()
+    return insert(photos).on_conflict_do_nothing(index_elements=["path"])
+
+
 class BatchWriter:
     """Buffers row changes and commits them through the library's single writer every ``batch`` rows
     or ``seconds``, so an interrupted run keeps everything up to the last commit and the writer lock
@@ -176,6 +194,6 @@ class BatchWriter:
                     if rows:
                         session.execute(statement, rows)
                 if self._inserts:
-                    session.execute(photos.insert(), self._inserts)
+                    session.execute(_insert_statement(session.get_bind().dialect.name), self._inserts)
             self._inserts, self._updates, self._error_updates, self._missing = [], [], [], []
         self._last = time.monotonic()

@@ -156,11 +156,12 @@ def list_photos(lib: Library, filter: str | None = None) -> list[dict]:
 def thumbnail(lib: Library, photo_id: int, size: int = 256) -> Path:
     """A JPEG thumbnail (longer side ``size``) of the photo, cached under the library's side data."""
     with lib.catalog.reader() as session:
-        row = session.execute(select(Photo.path, Photo.fingerprint).where(Photo.id == photo_id)).one_or_none()
+        query = select(Photo.path, Photo.fingerprint, Photo.orientation).where(Photo.id == photo_id)
+        row = session.execute(query).one_or_none()
     if row is None:
         raise NotFoundError(f"no photo with id {photo_id} in this library")
     source = Path(row.path)
     try:
-        return thumbnail_file(source, row.fingerprint, lib.side_dir("thumbnails"), size)
+        return thumbnail_file(source, row.fingerprint, lib.side_dir("thumbnails"), size, row.orientation)
     except FileNotFoundError as exc:
         raise NotFoundError(f"the photo file is missing: {source}") from exc
