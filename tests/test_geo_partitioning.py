@@ -5,11 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import s2sphere
+import shapely
 
 from geotagger.geo.address import Address
 from geotagger.geo.geocoder import ReverseGeocoder
 from geotagger.geo.hierarchy import hierarchical_predict, hierarchical_scores, predict_coordinates
-from geotagger.geo.s2cells import build_s2_partitioning, cell_outline, leaf_cell_ids, parent_ids
+from geotagger.geo.s2cells import (
+    build_s2_partitioning,
+    build_s2_partitionings,
+    cell_outline,
+    leaf_cell_ids,
+    parent_ids,
+)
 from geotagger.geo.semp import PartitioningSet, build_partitionings, suggest_thresholds
 
 
@@ -178,3 +185,26 @@ def test_hierarchical_predict_multiplies_ancestors() -> None:
     assert coords.shape == (1, 2) and coords[0, 0] == fine.classes[idx["CH/CH-BE/g:1/g:10"]].lat
     with pytest.raises(ValueError):
         hierarchical_scores([p_fine], pset)
+
+
+def test_s2_partitioning_set_is_hierarchical() -> None:
+    rng = np.random.default_rng(3)
+    lat = np.concatenate([rng.normal(46.6, 0.3, 800), rng.normal(40.7, 0.3, 400)])
+    lon = np.concatenate([rng.normal(7.9, 0.3, 800), rng.normal(-74.0, 0.3, 400)])
+    pset = build_s2_partitionings(lat, lon, levels=[(50, 10), (400, 100)])
+    assert [p.params["tau_max"] for p in pset.partitionings] == [400, 50]
+    labels = pset.labels
+    both = (labels >= 0).all(axis=1)
+    assert both.sum() > 600
+    # a sample's coarse cell is the ancestor (via M) of its fine cell
+    assert np.array_equal(pset.M[labels[both, 1], 0], labels[both, 0])
+
+
+def test_outline_of_a_class_region() -> None:
+    geocoder = ReverseGeocoder.default()
+    bern = geocoder.outline("CH-BE")
+    assert bern is not None and bern.contains(shapely.Point(7.909, 46.593))
+    catalonia = geocoder.outline_geojson("ES-CT")
+    assert catalonia["type"] in ("Polygon", "MultiPolygon")
+    assert geocoder.outline("CH").contains(shapely.Point(8.54, 47.37))
+    assert geocoder.outline("XX-NOPE") is None

@@ -151,6 +151,7 @@ class ReverseGeocoder:
         self.poly_gn_admin1 = np.array([r.get("gn_admin1", -1) for r in self.rows], np.int32)
         self.kdtree = cKDTree(unit_vectors(self.place_lat, self.place_lon))
         self._poly_cache: list[dict[str, Any] | None] = [None] * len(self.rows)
+        self._outlines: dict[str, shapely.Geometry] = {}
 
     @classmethod
     def default(cls) -> ReverseGeocoder:
@@ -293,9 +294,34 @@ class ReverseGeocoder:
         """The address of one point."""
         return self.lookup_many([lat], [lon])[0]
 
-    def outline(self, polygon_index: int) -> shapely.Geometry:
-        """The simplified polygon of a lookup (for maps)."""
-        return self.polygons[polygon_index]
+    def outline(self, outline_id: str) -> shapely.Geometry | None:
+        """The region behind a class's ``outline_id`` (admin-1 id or country code), for maps.
+
+        Several polygons share an admin-1 id where Natural Earth is finer than GeoNames; a country is
+        the union of its polygons. None for an unknown id.
+        """
+        with self._lock:
+            cached = self._outlines.get(outline_id)
+        if cached is not None:
+            return cached
+        members = [i for i, r in enumerate(self.rows) if outline_id in (r.get("id"), r.get("admin2_id"))]
+        if not members:
+            members = [i for i, r in enumerate(self.rows) if r["cc"] == outline_id]
+        if not members:
+            return None
+        shape = shapely.union_all(self.polygons[members]) if len(members) > 1 else self.polygons[members[0]]
+        with self._lock:
+            self._outlines[outline_id] = shape
+        return shape
+
+    def outline_geojson(self, outline_id: str, tolerance_deg: float = 0.0) -> dict[str, Any] | None:
+        """``outline`` as a GeoJSON geometry dict (optionally simplified further for a light map)."""
+        shape = self.outline(outline_id)
+        if shape is None:
+            return None
+        if tolerance_deg > 0:
+            shape = shapely.simplify(shape, tolerance_deg, preserve_topology=True)
+        return json.loads(shapely.to_geojson(shape))
 
 
 def reverse_geocode(lat: Any, lon: Any) -> Address:

@@ -8,15 +8,18 @@ vectors), like SemP, so the two partitionings are compared with the same predict
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import s2sphere
 
-from geotagger.geo.semp import Partitioning, PlaceClass, _mean_coordinate
+from geotagger.geo.semp import Partitioning, PartitioningSet, PlaceClass, _mean_coordinate, hierarchy_matrix
 from geotagger.progress import CancelToken
 
 _MAX_S2_LEVEL = 30
+# The ECCV'18 paper's three partitionings (tau_max, tau_min), coarse to fine, for MP-16 (4.7M photos).
+ECCV18_LEVELS: tuple[tuple[int, int], ...] = ((5000, 1000), (2000, 500), (1000, 50))
 
 
 def leaf_cell_ids(lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
@@ -88,6 +91,33 @@ def build_s2_partitioning(
         params={"tau_max": tau_max, "tau_min": tau_min, "max_level": max_level},
         labels=labels,
     )
+
+
+def build_s2_partitionings(
+    lats: Any,
+    lons: Any,
+    levels: Sequence[tuple[int, int]] = ECCV18_LEVELS,
+    max_level: int = 20,
+    cancel: CancelToken | None = None,
+) -> PartitioningSet:
+    """Several S2 partitionings (coarse to fine by tau_max) linked like SemP's, so the same
+    hierarchical prediction and evaluation compare the two partitioning schemes on the same data.
+
+    Cells come from one quad tree, so a finer cell lies inside at most one coarser cell: its parent.
+    """
+    ordered = sorted(levels, key=lambda lv: (-lv[0], -lv[1]))
+    parts = [build_s2_partitioning(lats, lons, tmax, tmin, max_level, cancel) for tmax, tmin in ordered]
+    for coarse, fine in zip(parts, parts[1:], strict=False):
+        index = {c.id: c.index for c in coarse.classes}
+        for cls in fine.classes:
+            cell = s2sphere.CellId.from_token(cls.id.removeprefix("s2:"))
+            for level in range(cell.level(), -1, -1):
+                hit = index.get(f"s2:{cell.parent(level).to_token()}")
+                if hit is not None:
+                    cls.parent = hit
+                    break
+    n = len(np.asarray(lats).reshape(-1))
+    return PartitioningSet(parts, hierarchy_matrix(parts), n_samples=n)
 
 
 def cell_outline(token: str) -> list[tuple[float, float]]:
