@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QUrl, Signal, Slot
-from PySide6.QtGui import QPalette
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWebChannel import QWebChannel
 from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineProfile, QWebEngineSettings
 from PySide6.QtWebEngineWidgets import QWebEngineView
@@ -87,14 +87,26 @@ class _Page(QWebEnginePage):
         js_log.log(self._LEVELS.get(level, logging.INFO), "%s (%s:%d)", message, Path(source).name, line)
 
 
+def _mix(a: QColor, b: QColor, share: float) -> QColor:
+    return QColor(
+        round(a.red() * (1 - share) + b.red() * share),
+        round(a.green() * (1 - share) + b.green() * share),
+        round(a.blue() * (1 - share) + b.blue() * share),
+    )
+
+
 def palette_colors() -> dict[str, str]:
     """Map colours from the application palette, so the basemap follows the light or dark theme."""
     palette = QApplication.palette()
     window = palette.color(QPalette.ColorRole.Window)
     dark = window.lightness() < 128
-    base = palette.color(QPalette.ColorRole.Base)
-    land = base.lighter(112) if dark else base.darker(104)
-    water = window.darker(130) if dark else palette.color(QPalette.ColorRole.Highlight).lighter(190)
+    highlight = palette.color(QPalette.ColorRole.Highlight)
+    if dark:  # land a step above the window, water a blue-tinted step below it
+        land = window.lighter(135)
+        water = _mix(palette.color(QPalette.ColorRole.Base), highlight, 0.18).darker(115)
+    else:
+        land = palette.color(QPalette.ColorRole.Base).darker(103)
+        water = _mix(palette.color(QPalette.ColorRole.Base), highlight, 0.25)
     return {
         "land": land.name(),
         "water": water.name(),

@@ -7,8 +7,12 @@ whose service is not available is disabled with a tooltip saying so, instead of 
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import Callable
 from typing import Any
+
+log = logging.getLogger(__name__)
+_broken: dict[str, str] = {}
 
 # action -> candidates (module under geotagger.services, function name), first found wins
 OPERATIONS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -37,11 +41,21 @@ def find(action: str) -> Callable[..., Any] | None:
         except ModuleNotFoundError as exc:
             if exc.name and (exc.name == full or full.startswith(exc.name + ".")):
                 continue
-            raise
+            _report_broken(full, exc)
+            continue
+        except ImportError as exc:  # an installed but broken service: disable its actions, keep the app
+            _report_broken(full, exc)
+            continue
         func = getattr(module, func_name, None)
         if callable(func):
             return func
     return None
+
+
+def _report_broken(module: str, exc: Exception) -> None:
+    if module not in _broken:
+        _broken[module] = f"{type(exc).__name__}: {exc}"
+        log.error("%s cannot be imported (%s); its actions are disabled", module, _broken[module])
 
 
 def require(action: str) -> Callable[..., Any]:
@@ -54,5 +68,10 @@ def require(action: str) -> Callable[..., Any]:
 
 
 def missing_reason(action: str) -> str:
-    modules = ", ".join(f"geotagger.services.{m}.{f}" for m, f in OPERATIONS[action])
-    return f"Not available: needs {modules}"
+    names = [f"geotagger.services.{m}" for m, _ in OPERATIONS[action]]
+    broken = [f"{n} is broken ({_broken[n]})" for n in names if n in _broken]
+    if broken:
+        return "Not available: " + "; ".join(broken)
+    return "Not available: needs " + ", ".join(
+        f"{n}.{f}" for n, (_, f) in zip(names, OPERATIONS[action], strict=True)
+    )

@@ -511,9 +511,10 @@ class MainWindow(QMainWindow):
         explain = ops.find("explain")
         if explain is None:
             return
-        candidate = (self.details.current_candidate() or 0) + 1
+        candidate = self.details.current_candidate() or 0  # 0 = best, as explaining.explain counts
         out = self.lib.side_dir("overlays") / f"{details.id}-{candidate}.png"
         lib = self.lib
+        self.statusBar().showMessage("Explaining the candidate…")
 
         def work():
             return explain(lib, details.id, candidate=candidate, overlay=out)
@@ -521,13 +522,24 @@ class MainWindow(QMainWindow):
         def done(result) -> None:
             from PySide6.QtGui import QPixmap
 
-            if self.current_id == details.id and self.details.overlay.isChecked() and out.is_file():
-                self.details.set_preview(QPixmap(str(out)))
-                concepts = getattr(result, "concepts", None)
-                if concepts:
-                    self.details.concepts.set_concepts([tuple(c) for c in concepts])
+            self.statusBar().clearMessage()
+            if self.current_id != details.id:
+                return
+            concepts = getattr(result, "concepts", None)
+            if concepts:
+                self.details.concepts.set_concepts([tuple(c) for c in concepts])
+            overlay = getattr(result, "overlay", None)
+            if overlay and Path(overlay).is_file() and self.details.overlay.isChecked():
+                self.details.set_preview(QPixmap(str(overlay)))
+            else:
+                note = getattr(result, "note", "") or "no attribution map for this candidate"
+                self.statusBar().showMessage(f"No overlay: {note}", 8000)
+                self.details.overlay.setChecked(False)
 
-        self.tasks.submit("explain", work, done)
+        def failed(_exc) -> None:
+            self.details.overlay.setChecked(False)
+
+        self.tasks.submit("explain", work, done, failed)
 
     def add_folder(self, folder: str | None = None) -> None:
         if not folder:
