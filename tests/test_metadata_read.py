@@ -320,6 +320,9 @@ def test_wrong_types_and_bad_values(tmp_path: Path):
     assert meta.gps_lat is None and meta.orientation is None and meta.taken_at is None
     assert meta.camera_make == "Maker"
     assert len(meta.warnings) >= 3
+    dirs = standard_dirs(lat=(0, 0, 0), lon=(0, 0, 0))  # what receivers without a fix write
+    meta = read_fast(exif_jpeg(tmp_path, build_tiff(dirs), "z.jpg"))
+    assert meta.gps_lat is None and any("0, 0" in w for w in meta.warnings)
     dirs = standard_dirs(lat=(95, 0, 0))  # out of range
     meta = read_fast(exif_jpeg(tmp_path, build_tiff(dirs), "b.jpg"))
     assert meta.gps_lat is None and any("out of range" in w for w in meta.warnings)
@@ -590,8 +593,8 @@ def test_embedded_xmp_packet_in_jpeg(tmp_path: Path):
     assert meta.gps_lat == pytest.approx(-1.0) and meta.taken_at == datetime(2001, 1, 1, 1, 1, 1)
 
 
-@pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
-def test_embedded_xmp_in_png_and_webp(tmp_path: Path, fmt: str):
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP", "HEIF", "TIFF"])
+def test_embedded_xmp_in_png_webp_heif_tiff(tmp_path: Path, fmt: str):
     from PIL import PngImagePlugin
 
     packet = SIDECAR.format(lat="10,30N", lon="20,15E", date="2019-07-14T10:00:00")
@@ -600,6 +603,14 @@ def test_embedded_xmp_in_png_and_webp(tmp_path: Path, fmt: str):
         info = PngImagePlugin.PngInfo()
         info.add_itxt("XML:com.adobe.xmp", packet)
         make_image((40, 30)).save(path, "PNG", pnginfo=info)
+    elif fmt == "HEIF":  # 40 x 30 is coded as 64 x 64 and cropped by a clean-aperture box
+        import pillow_heif
+
+        pillow_heif.register_heif_opener()
+        make_image((40, 30)).save(path, "HEIF", xmp=packet.encode())
+    elif fmt == "TIFF":  # XMLPacket tag 700 in IFD0
+        ifd0 = {0x0100: long_(40), 0x0101: long_(30), 0x02BC: (1, len(packet), packet.encode())}
+        path.write_bytes(build_tiff({"IFD0": ifd0}))
     else:
         make_image((40, 30)).save(path, "WEBP", xmp=packet.encode())
     meta = read_fast(path)

@@ -198,6 +198,7 @@ def read_webp(src: Source) -> Container:
 
 # ---------------------------------------------------------------- ISO-BMFF (HEIF, AVIF, CR3)
 
+_XMP_MIME = {b"application/rdf+xml", b"application/xmp+xml", b"text/xml", b"application/xml"}
 _CR3_UUID = bytes.fromhex("85c0b687820f11e08111f4ce462b6a48")
 _CR3_BOXES = {b"CMT1": IFD0, b"CMT2": EXIF, b"CMT4": GPS}
 
@@ -260,11 +261,17 @@ def read_bmff(src: Source, brand: bytes) -> Container:
                     assoc = _ipma(src.read(ps, min(pe - ps, 64 * 1024)))
     if primary is not None:
         for index in assoc.get(primary, []):
-            if 0 < index <= len(props) and props[index - 1][0] == b"ispe":
-                body = src.read(props[index - 1][1], 12)
+            if not 0 < index <= len(props):
+                continue
+            ptype, ps, _pe = props[index - 1]
+            if ptype == b"ispe" and out.width is None:
+                body = src.read(ps, 12)
                 if len(body) == 12:
                     out.width, out.height = struct.unpack(">II", body[4:12])
-                break
+            elif ptype == b"clap":  # clean aperture: decoders crop the coded size to this
+                clap = _clap(src.read(ps, 32))
+                if clap:
+                    out.width, out.height = clap
     for item_id, (itype, content_type) in infos.items():
         extents = locations.get(item_id)
         if not extents:
@@ -278,11 +285,20 @@ def read_bmff(src: Source, brand: bytes) -> Container:
                     at = data.find(b"Exif\x00\x00")
                     base = at + 6 if at >= 0 else base
                 out.tiff.append((BytesSource(data), base, IFD0))
-        elif itype == b"mime" and b"xmp" in content_type.lower() and not out.xmp:
+        elif itype == b"mime" and content_type.lower() in _XMP_MIME and not out.xmp:
             out.xmp.append(_extents(src, extents))
     if out.width is None:
         out.warnings.append("HEIF: primary image size not found")
     return out
+
+
+def _clap(body: bytes) -> tuple[int, int] | None:
+    if len(body) < 16:
+        return None
+    wn, wd, hn, hd = struct.unpack(">IIII", body[:16])
+    if not wd or not hd or wn // wd <= 0 or hn // hd <= 0:
+        return None
+    return wn // wd, hn // hd
 
 
 def _extents(src: Source, extents: list[tuple[int, int]]) -> bytes:

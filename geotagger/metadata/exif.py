@@ -118,6 +118,9 @@ def apply_gps(values: dict[str, Any], meta: PhotoMetadata, warnings: list[str]) 
         if (lat is None) != (lon is None):
             warnings.append("GPS position has only one usable coordinate; ignored")
         return
+    if lat == 0 and lon == 0:  # what receivers without a fix write; no photo is really taken there
+        warnings.append("GPS position is exactly 0, 0 (no fix); ignored")
+        return
     meta.gps_lat, meta.gps_lon, meta.gps_source = lat, lon, "exif"
     alt_raw = values.get("GPSAltitude")
     if alt_raw is not None:

@@ -88,6 +88,9 @@ def _read(src: FileSource, head: bytes, suffix: str) -> tuple[PhotoMetadata, lis
         if meta.width is None and container.format == "TIFF":
             raise MetadataError("TIFF is corrupt: no readable image directory")
     time_tag = apply_exif(values, meta, warnings)
+    packet = values.get("XMLPacket")
+    if isinstance(packet, bytes) and not container.xmp:
+        container.xmp.append(packet)
     if meta.width and meta.height and meta.width * meta.height > MAX_PIXELS:
         raise MetadataError(
             f"image of {meta.width} x {meta.height} pixels is too large (decompression bomb limit)"

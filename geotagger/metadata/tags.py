@@ -60,6 +60,7 @@ TAGS: tuple[TagSpec, ...] = (
     TagSpec("Orientation", 0x0112, IFD0, "SHORT", 1, "tiff:Orientation"),
     TagSpec("DateTime", 0x0132, IFD0, "ASCII", 20, "xmp:ModifyDate"),
     TagSpec("SubIFDs", 0x014A, IFD0, "IFD", None),
+    TagSpec("XMLPacket", 0x02BC, IFD0, "BYTE", None),  # XMP embedded in TIFF / DNG / RAW
     TagSpec("ExifIFD", 0x8769, IFD0, "LONG", 1),
     TagSpec("GPSIFD", 0x8825, IFD0, "LONG", 1),
     TagSpec("CameraSerialNumber", 0xC62F, IFD0, "ASCII", None),  # DNG

@@ -232,6 +232,8 @@ class _Parser:
             if len(raw) < size:
                 self.warn(f"{name} value lies outside the data; ignored")
                 return None
+        if name == "XMLPacket" and type_id in (1, 7):
+            return raw  # bytes of an XMP packet, parsed by the caller
         try:
             return _decode(type_id, n, raw, self.endian)
         except struct.error:
