@@ -9,8 +9,10 @@ pixel count at other resolutions (the top share stays 1000 / 50176 ≈ 2 %). A v
 concept drew more of the model's attention than its share of the image.
 
 Edge cases, decided once here so every caller agrees:
-- ties: pixels with equal attribution are ranked by their row-major index (top-left first); the top-k set
-  is therefore deterministic and always has exactly k pixels, whatever the number of ties.
+- ties: when several pixels share the k-th highest value, they share the remaining places equally: every
+  pixel above that value counts 1, each tied pixel counts (k - n_above) / n_tied. The top-k "set" always
+  weighs exactly k, does not depend on pixel order or position, and a uniform map gives every non-empty
+  mask influence 1 (its attention equals its area share) instead of favouring the top-left corner.
 - empty mask: the influence is undefined (0 / 0); ``concept_influence`` returns None and ranked results
   leave the concept out (the concept is not in the photo).
 - a mask covering the whole image has influence exactly 1.
@@ -37,18 +39,19 @@ def top_k_count(shape: tuple[int, int]) -> int:
     return int(min(h * w, max(1, round(REFERENCE_K * h * w / REFERENCE_PIXELS))))
 
 
-def top_k_mask(attribution: np.ndarray, k: int | None = None) -> np.ndarray:
-    """Boolean mask of the k highest pixels; ties broken by row-major index (deterministic)."""
+def top_k_weights(attribution: np.ndarray, k: int | None = None) -> np.ndarray:
+    """Membership [H, W] in the top k pixels: 1 above the k-th value, a shared fraction at it, else 0."""
     a = _check_map(attribution)
     k = top_k_count(a.shape) if k is None else int(k)
     if not 1 <= k <= a.size:
         raise UserInputError(f"k must be between 1 and {a.size}, got {k}")
     flat = a.ravel()
-    # A stable sort of -A keeps equal values in index order, which is the documented tie rule.
-    order = np.argsort(-flat, kind="stable")[:k]
-    mask = np.zeros(a.size, dtype=bool)
-    mask[order] = True
-    return mask.reshape(a.shape)
+    kth = np.partition(flat, flat.size - k)[flat.size - k]
+    above = flat > kth
+    tied = flat == kth
+    weights = above.astype(np.float64)
+    weights[tied] = (k - int(above.sum())) / int(tied.sum())
+    return weights.reshape(a.shape)
 
 
 def concept_influence(attribution: np.ndarray, mask: np.ndarray, k: int | None = None) -> float | None:
@@ -68,8 +71,8 @@ def influences(
 ) -> dict[str, Influence]:
     """Influence of every concept mask (same shape as the map), sharing one top-k set."""
     a = _check_map(attribution)
-    top = top_k_mask(a, k)
-    k_used = int(top.sum())
+    top = top_k_weights(a, k)
+    k_used = float(top.sum())
     n = a.size
     out: dict[str, Influence] = {}
     for name, mask in masks.items():
@@ -78,7 +81,7 @@ def influences(
             raise UserInputError(f"mask {name!r} has shape {m.shape}, attribution map {a.shape}")
         m = m.astype(bool, copy=False)
         area = int(m.sum())
-        hits = int(np.count_nonzero(top & m))
+        hits = float(top[m].sum())
         share = area / n
         top_share = hits / k_used
         out[name] = Influence(top_share / share if area else None, share, top_share)
