@@ -363,6 +363,12 @@ def test_files_that_are_not_images(tmp_path: Path):
     _expect_error(tmp_path / "text.jpg", "text")
     (tmp_path / "noise.jpg").write_bytes(bytes(range(256)) * 4)
     _expect_error(tmp_path / "noise.jpg", "not an image")
+    (tmp_path / "page.jpg").write_text("<!DOCTYPE html><html><body>Ÿ 404 not found</body></html>")
+    _expect_error(tmp_path / "page.jpg", "text")
+    buf = io.BytesIO()
+    make_image((8, 8)).save(buf, "GIF")
+    (tmp_path / "anim.jpg").write_bytes(buf.getvalue())
+    _expect_error(tmp_path / "anim.jpg", "GIF")
     jpeg = jpeg_with_app1(b"Exif\x00\x00" + build_tiff(standard_dirs()))
     (tmp_path / "cut.jpg").write_bytes(jpeg[:100])  # truncated inside the EXIF segment
     _expect_error(tmp_path / "cut.jpg", "truncated")
@@ -437,7 +443,9 @@ def _raw_dirs() -> dict[str, dict[int, tuple]]:
 def test_tiff_based_raw_formats(tmp_path: Path):
     cr2 = build_tiff(_raw_dirs(), header_extra=b"CR\x02\x00\x00\x00\x00\x00")
     orf = build_tiff(_raw_dirs(), magic=0x4F52)
-    rw2 = build_tiff(_raw_dirs(), magic=0x55)
+    rw2_dirs = standard_dirs()  # Panasonic: sensor size in IFD0 tags 2 and 3, no ImageWidth
+    rw2_dirs["IFD0"][0x0002], rw2_dirs["IFD0"][0x0003] = short(5184), short(3888)
+    rw2 = build_tiff(rw2_dirs, magic=0x55)
     for name, data, fmt in (
         ("a.CR2", cr2, "RAW:CR2"),
         ("b.orf", orf, "RAW:ORF"),
@@ -452,6 +460,7 @@ def test_tiff_based_raw_formats(tmp_path: Path):
         assert meta.taken_at == datetime(2019, 12, 31, 23, 59, 58, 250000)
         assert meta.gps_lat == pytest.approx(46.593, abs=1e-3)
         assert meta.camera_model == "Model X"
+        assert (meta.width, meta.height) == ((5184, 3888) if fmt == "RAW:RW2" else (160, 120))
 
 
 def test_raw_size_comes_from_the_full_resolution_sub_image(tmp_path: Path):

@@ -70,7 +70,7 @@ def read_jpeg(src: Source, fmt: str = "JPEG", strict: bool = True) -> Container:
                 out.height, out.width = struct.unpack(">HH", sof[1:5])
         elif marker == 0xE1:
             sig = src.read(body_at, 29)
-            if sig[:6] == b"Exif\x00\x00" and not out.tiff:
+            if sig[:5] == b"Exif\x00" and not out.tiff:  # a few writers put 0xFF as the 6th byte
                 block = src.read(body_at + 6, length - 8)
                 out.tiff.append((BytesSource(block), 0, IFD0))
             elif sig.startswith(_XMP_SIG) and not out.xmp:

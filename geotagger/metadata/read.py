@@ -29,6 +29,17 @@ SUPPORTED_EXTENSIONS = frozenset(
     {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".tif", ".tiff", ".webp", ".heic", ".heif", ".hif", ".avif"}
     | RAW_EXTENSIONS
 )
+_OTHER_FORMATS = (
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+    (b"BM", "BMP"),
+    (b"%PDF", "PDF"),
+    (b"PK\x03\x04", "ZIP"),
+    (b"\x00\x00\x00\x0cjP  ", "JPEG 2000"),
+    (b"\xff\x0a", "JPEG XL"),
+    (b"\x00\x00\x00\x0cJXL ", "JPEG XL"),
+    (b"8BPS", "Photoshop"),
+)
 _HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif", b"avis"}
 
 
@@ -83,6 +94,8 @@ def _read(src: FileSource, head: bytes, suffix: str) -> tuple[PhotoMetadata, lis
         warnings.extend(data.warnings)
     if container.format == "RAW:RAF":  # the container's size is the preview's; EXIF knows the sensor's
         _pixel_dimensions(meta, values)
+    elif container.format == "RAW:RW2":
+        _pixel_dimensions(meta, values, ("PanasonicSensorWidth", "PanasonicSensorHeight"))
     elif container.format == "TIFF" or (container.format.startswith("RAW:") and container.width is None):
         _tiff_size(meta, images, values)
         if meta.width is None and container.format == "TIFF":
@@ -113,7 +126,10 @@ def _container(src: FileSource, head: bytes, suffix: str) -> containers.Containe
         if brand == b"crx ":
             return containers.read_bmff(src, brand)
         if brand in _HEIF_BRANDS or compatible & _HEIF_BRANDS:
-            return containers.read_bmff(src, brand)
+            out = containers.read_bmff(src, brand)
+            if brand in (b"avif", b"avis"):
+                out.format = "AVIF"
+            return out
         raise MetadataError(f"unsupported ISO media file (brand {brand.decode('latin-1')!r})")
     if head[:16] == b"FUJIFILMCCD-RAW ":
         return containers.read_raf(src)
@@ -129,6 +145,9 @@ def _container(src: FileSource, head: bytes, suffix: str) -> containers.Containe
         return out
     if len(head) < 16:
         raise MetadataError(f"not an image: only {len(head)} bytes")
+    for magic, kind in _OTHER_FORMATS:
+        if head.startswith(magic):
+            raise MetadataError(f"not a supported image: this is a {kind} file")
     if _looks_like_text(head):
         raise MetadataError("not an image: the file contains text")
     raise MetadataError("not an image: unrecognised file header")
@@ -150,7 +169,13 @@ def _tiff_format(head: bytes, magic: int, suffix: str) -> str | None:
 
 def _looks_like_text(head: bytes) -> bool:
     sample = head[:512]
-    return all(b in b"\t\n\r\f" or 32 <= b < 127 or b >= 0x80 for b in sample) and b"\x00" not in sample
+    try:
+        text = sample.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(sample) - 3:  # not just a character cut at the sample's end
+            return False
+        text = sample[: exc.start].decode("utf-8")
+    return all(ch in "\t\n\r\f" or ch >= " " for ch in text.lstrip("\ufeff"))
 
 
 def _tiff_size(meta: PhotoMetadata, images: list[tuple[int, int, int | None]], values: dict) -> None:
@@ -163,8 +188,10 @@ def _tiff_size(meta: PhotoMetadata, images: list[tuple[int, int, int | None]], v
     _pixel_dimensions(meta, values)
 
 
-def _pixel_dimensions(meta: PhotoMetadata, values: dict) -> None:
-    px, py = values.get("PixelXDimension"), values.get("PixelYDimension")
+def _pixel_dimensions(
+    meta: PhotoMetadata, values: dict, names: tuple[str, str] = ("PixelXDimension", "PixelYDimension")
+) -> None:
+    px, py = values.get(names[0]), values.get(names[1])
     px, py = (v[0] if isinstance(v, tuple) and v and isinstance(v[0], int) else 0 for v in (px, py))
     if px > 0 and py > 0:
         meta.width, meta.height = px, py

@@ -53,6 +53,8 @@ class TagSpec:
 TAGS: tuple[TagSpec, ...] = (
     # --- IFD0: image structure, camera, pointers ---
     TagSpec("NewSubfileType", 0x00FE, IFD0, "LONG", 1),
+    TagSpec("PanasonicSensorWidth", 0x0002, IFD0, "SHORT", 1),  # RW2 only (its IFD0 has no ImageWidth)
+    TagSpec("PanasonicSensorHeight", 0x0003, IFD0, "SHORT", 1),
     TagSpec("ImageWidth", 0x0100, IFD0, "LONG", 1, "tiff:ImageWidth"),
     TagSpec("ImageLength", 0x0101, IFD0, "LONG", 1, "tiff:ImageLength"),
     TagSpec("Make", 0x010F, IFD0, "ASCII", None, "tiff:Make"),
