@@ -179,6 +179,13 @@ def build_admin(admin1_json: Path, tolerance: float, places: dict, subdivisions:
     return geoms_arr, rows, sorted(finer)
 
 
+def write_json_gz(path: Path, data: object) -> None:
+    """Gzipped JSON without a timestamp, so rebuilding unchanged data gives identical files."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    with path.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as fh:
+        fh.write(text)
+
+
 def write_outputs(geoms, rows, finer, places, names, country_names, subdivisions) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     gtype, coords, offsets = shapely.to_ragged_array(geoms)
@@ -203,10 +210,8 @@ def write_outputs(geoms, rows, finer, places, names, country_names, subdivisions
     ]
     for row in rows:
         row["gn_admin1"] = remap.get(row["gn_admin1"], -1)
-    with gzip.open(OUT / "admin_table.json.gz", "wt", encoding="utf-8") as fh:
-        json.dump({"rows": rows, "finer_countries": finer}, fh, ensure_ascii=False, separators=(",", ":"))
-    with gzip.open(OUT / "gazetteer.json.gz", "wt", encoding="utf-8") as fh:
-        json.dump({"countries": country_names, "subdivisions": subs}, fh, ensure_ascii=False)
+    write_json_gz(OUT / "admin_table.json.gz", {"rows": rows, "finer_countries": finer})
+    write_json_gz(OUT / "gazetteer.json.gz", {"countries": country_names, "subdivisions": subs})
     codes = sorted(set(places["country"].tolist()))
     code_idx = {c: i for i, c in enumerate(codes)}
     np.savez_compressed(
