@@ -68,7 +68,7 @@ def _zero_ifd(block: bytearray, start: int, offset: int, order: str) -> None:
     block[offset:end] = bytes(end - offset)
 
 
-def _strip_xmp_packet(packet: bytes) -> bytes:
+def strip_xmp_location(packet: bytes) -> bytes:
     return _XMP_LOCATION.sub(b"", packet)
 
 
@@ -86,7 +86,7 @@ def _strip_jpeg(data: bytes) -> tuple[bytes, bool]:
         if marker == 0xE1 and segment[4:10] == b"Exif\x00\x00":
             found = strip_tiff_gps(segment, 10) or found
         elif marker == 0xE1 and segment[4 : 4 + len(_XMP_HEADER)] == _XMP_HEADER:
-            body = _strip_xmp_packet(bytes(segment[4 + len(_XMP_HEADER) :]))
+            body = strip_xmp_location(bytes(segment[4 + len(_XMP_HEADER) :]))
             found = found or len(body) != len(segment) - 4 - len(_XMP_HEADER)
             payload = _XMP_HEADER + body
             segment = bytearray(b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload)
@@ -105,7 +105,7 @@ def _strip_png(data: bytes) -> tuple[bytes, bool]:
         if kind == b"eXIf":
             found = strip_tiff_gps(body) or found
         elif kind == b"iTXt" and body.startswith(b"XML:com.adobe.xmp\x00"):
-            stripped = _strip_xmp_packet(bytes(body))
+            stripped = strip_xmp_location(bytes(body))
             found = found or len(stripped) != len(body)
             body = bytearray(stripped)
         out += struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
@@ -125,7 +125,7 @@ def _strip_webp(data: bytes) -> tuple[bytes, bool]:
             start = 6 if body.startswith(b"Exif\x00\x00") else 0
             found = strip_tiff_gps(body, start) or found
         elif kind == b"XMP ":
-            stripped = _strip_xmp_packet(bytes(body))
+            stripped = strip_xmp_location(bytes(body))
             found = found or len(stripped) != len(body)
             body = bytearray(stripped)
         out += kind + struct.pack("<I", len(body)) + body + (b"\x00" if len(body) % 2 else b"")

@@ -1,0 +1,91 @@
+"""How precise a shared location is: ``keep`` (as is), ``city`` / ``region`` (moved to the centre of
+the place, so the exact spot stays private), ``strip`` (no location at all)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import shapely
+
+from geotagger.geo.geocoder import EARTH_RADIUS_KM, ReverseGeocoder, unit_vectors
+from geotagger.paths import resources_dir
+
+LOCATION_MODES = ("keep", "city", "region", "strip")
+# The uncertainty written with a coarsened position, so readers do not take it for a precise fix.
+COARSE_RADIUS_KM = {"city": 10.0, "region": 100.0}
+
+
+CITY_SNAP_KM = 25.0
+
+
+@lru_cache(maxsize=1)
+def _place_extras() -> tuple[np.ndarray, list[str]]:
+    """Population per GeoNames place and the country code table (not kept by the geocoder)."""
+    with np.load(resources_dir() / "geo" / "places.npz") as places:
+        return places["population"].astype(np.int64), [str(c) for c in places["country_codes"]]
+
+
+def _city_centre(
+    geocoder: ReverseGeocoder, lat: float, lon: float, country: str | None
+) -> tuple[float, float, str] | None:
+    """The town people would name: the nearest GeoNames place of the same country within CITY_SNAP_KM
+    whose population is at least a tenth of the largest one there (and >= 1000). The plain nearest
+    place can be a monument 80 m away, which would give the position away."""
+    chord = 2.0 * np.sin(CITY_SNAP_KM / EARTH_RADIUS_KM / 2.0)
+    point = unit_vectors(np.array([lat]), np.array([lon]))[0]
+    near = geocoder.kdtree.query_ball_point(point, chord)
+    population, codes = _place_extras()
+    near = [i for i in near if not country or codes[geocoder.place_country[i]] == country]
+    if not near:
+        return None
+    floor = max(1000, int(max(population[i] for i in near)) // 10)
+    towns = [i for i in near if population[i] >= floor]
+    if not towns:
+        return None
+    distance = [float(np.sum((geocoder.kdtree.data[i] - point) ** 2)) for i in towns]
+    best = towns[int(np.argmin(distance))]
+    return float(geocoder.place_lat[best]), float(geocoder.place_lon[best]), geocoder.place_names[best]
+
+
+def _region_centre(geocoder: ReverseGeocoder, address: dict[str, Any]) -> tuple[float, float] | None:
+    ids = address.get("ids") or {}
+    for key in ("admin1", "country"):
+        if key in ids:
+            shape = geocoder.outline(ids[key])
+            if shape is not None:
+                centre = shapely.centroid(shape)
+                if not shapely.contains(shape, centre):  # a crescent-shaped region: a point inside it
+                    centre = shapely.point_on_surface(shape)
+                return float(centre.y), float(centre.x)
+    return None
+
+
+def coarsen(
+    lat: float, lon: float, address: dict[str, Any], mode: str, geocoder: ReverseGeocoder | None = None
+) -> tuple[float, float, dict[str, Any]] | None:
+    """(lat, lon, address reduced to the mode's level), or None for ``strip``.
+
+    ``city`` falls back to the region's centre where the point has no nearby locality.
+    """
+    if mode == "keep":
+        return lat, lon, address
+    if mode == "strip":
+        return None
+    geocoder = geocoder or ReverseGeocoder.default()
+    reduced = {k: address.get(k) for k in ("country_code", "country", "admin1", "admin1_code")}
+    reduced["ids"] = {k: v for k, v in (address.get("ids") or {}).items() if k in ("country", "admin1")}
+    centre = None
+    if mode == "city":
+        city = _city_centre(geocoder, lat, lon, address.get("country_code"))
+        if city is not None:
+            centre = city[:2]
+            reduced["locality"] = city[2]
+    if centre is None:
+        centre = _region_centre(geocoder, address)
+    if centre is None:  # open sea: nothing coarser to snap to, so round to about 100 km
+        centre = (round(lat), round(lon))
+    parts = [reduced.get("locality"), reduced.get("admin1"), reduced.get("country")]
+    reduced["display"] = ", ".join(dict.fromkeys(p for p in parts if p)) or "unknown place"
+    return centre[0], centre[1], reduced
