@@ -34,12 +34,24 @@ def tiny_net(seed: int = 0):
 
 def make_pack(folder: Path, pack_id: str = "tiny", seed: int = 0) -> Path:
     """Export the tiny net to ONNX + imagenet_head.npz + a card: a loadable model pack."""
-    import torch
+    import warnings
 
     from geotagger.locate.pack import write_card
 
     folder.mkdir(parents=True, exist_ok=True)
     net = tiny_net(seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notices
+        _export(net, folder)
+    np.savez(folder / "imagenet_head.npz", W=net.fc.weight.detach().numpy(), b=net.fc.bias.detach().numpy())
+    card = CARD | {"id": pack_id}
+    write_card(folder, card)
+    return folder
+
+
+def _export(net, folder: Path) -> None:
+    import torch
+
     torch.onnx.export(
         net,
         (torch.randn(1, 3, INPUT, INPUT),),
@@ -49,19 +61,17 @@ def make_pack(folder: Path, pack_id: str = "tiny", seed: int = 0) -> Path:
         dynamic_axes={"images": {0: "n"}, "features": {0: "n"}, "embedding": {0: "n"}, "logits": {0: "n"}},
         dynamo=False,
     )
-    np.savez(folder / "imagenet_head.npz", W=net.fc.weight.detach().numpy(), b=net.fc.bias.detach().numpy())
-    card = {
-        "id": pack_id,
-        "version": "1",
-        "licence": "test",
-        "architecture": "tiny",
-        "input_size": INPUT,
-        "resize_size": INPUT,
-        "mean": [0.5, 0.5, 0.5],
-        "std": [0.5, 0.5, 0.5],
-        "interpolation": "bilinear",
-        "outputs": {"embedding": {"shape": ["N", 16]}},
-        "levels": [],
-    }
-    write_card(folder, card)
-    return folder
+
+
+CARD = {
+    "version": "1",
+    "licence": "test",
+    "architecture": "tiny",
+    "input_size": INPUT,
+    "resize_size": INPUT,
+    "mean": [0.5, 0.5, 0.5],
+    "std": [0.5, 0.5, 0.5],
+    "interpolation": "bilinear",
+    "outputs": {"embedding": {"shape": ["N", 16]}},
+    "levels": [],
+}

@@ -34,7 +34,7 @@ from geotagger.services.library import Library
 
 log = logging.getLogger(__name__)
 
-_explainers: dict[tuple[str, bool], Explainer] = {}
+_explainers: dict[tuple[str, str, bool], Explainer] = {}
 _lock = threading.Lock()
 EVIDENCE_VERSION = 1
 
@@ -80,7 +80,7 @@ class Explanation:
 
 def explainer_for(pack: Any, *, ocr: bool = True) -> Explainer:
     """One cached Explainer per pack (sessions load once per process; the GUI calls this often)."""
-    key = (str(pack.dir), ocr)
+    key = (str(pack.dir), pack.digest, ocr)
     with _lock:
         if key not in _explainers:
             _explainers[key] = Explainer(pack, ocr=ocr)
