@@ -91,6 +91,7 @@ def _child_service(folder: str, library: str, workers: str, pool: str) -> None:
         started = time.perf_counter()
         cold = indexing.index(lib, [Path(folder)], workers=n_workers, pool=pool)
         cold_s = time.perf_counter() - started
+        cold_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         started = time.perf_counter()
         rescan = indexing.index(lib, [Path(folder)], workers=n_workers, pool=pool)
         rescan_s = time.perf_counter() - started
@@ -104,6 +105,7 @@ def _child_service(folder: str, library: str, workers: str, pool: str) -> None:
                 "cold_s": cold_s,
                 "rescan_s": rescan_s,
                 "rescan_unchanged": rescan.unchanged,
+                "cold_peak_rss_mb": cold_rss / 1024,
                 "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                 "worker_peak_rss_mb": children / 1024,
             }
@@ -131,7 +133,16 @@ def _timed(cmd: list[str], env: dict | None = None) -> float:
 def run_cli(folder: Path) -> tuple[float, float]:
     """Wall time of ``geotagger index`` cold and rescan, Python start-up and imports included."""
     with tempfile.TemporaryDirectory(prefix="gt-bench-cli-") as tmp:
-        cmd = [sys.executable, "-m", "geotagger", "-q", "--library", f"{tmp}/library.sqlite", "index", str(folder)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "geotagger",
+            "-q",
+            "--library",
+            f"{tmp}/library.sqlite",
+            "index",
+            str(folder),
+        ]
         env = dict(os.environ, PYTHONPATH=str(ROOT))
         return _timed(cmd, env), _timed(cmd, env)
 
@@ -159,13 +170,21 @@ def measure_speed(folder: Path, label: str, compare_pools: bool) -> dict:
     print(f"geotagger index (CLI, cold, incl. start-up): {cli_cold:.2f} s = {files / cli_cold:,.0f} files/s")
     if exif_s:
         print(f"exiftool -fast2 -json -r: {exif_s:.2f} s = {files / exif_s:,.0f} files/s")
-        print(f"ratio geotagger/exiftool files/s: service {exif_s / service['cold_s']:.1f}x, CLI {exif_s / cli_cold:.1f}x")
+        print(
+            f"ratio geotagger/exiftool files/s: service {exif_s / service['cold_s']:.1f}x, CLI {exif_s / cli_cold:.1f}x"
+        )
     print(
         f"rescan of {service['rescan_unchanged']} unchanged files: {service['rescan_s']:.3f} s in-process, "
         f"{cli_rescan:.2f} s via the CLI (incl. Python start-up)"
     )
     print(f"errors: {service['errors']}, peak RSS main {service['peak_rss_mb']:.0f} MB")
-    result = {"files": files, "exiftool_s": exif_s, "service": service, "cli_cold_s": cli_cold, "cli_rescan_s": cli_rescan}
+    result = {
+        "files": files,
+        "exiftool_s": exif_s,
+        "service": service,
+        "cli_cold_s": cli_cold,
+        "cli_rescan_s": cli_rescan,
+    }
     if compare_pools:
         for workers, pool in (("0", "auto"), ("auto", "thread"), ("auto", "process")):
             r = run_service(folder, workers, pool)
@@ -176,21 +195,29 @@ def measure_speed(folder: Path, label: str, compare_pools: bool) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--folder", type=Path, help="measure this folder instead of generated photos")
-    parser.add_argument("--count", type=int, default=10_000, help="generated photos for the speed run")
+    parser.add_argument(
+        "--count", type=int, default=10_000, help="generated photos for the speed run (0: skip it)"
+    )
     parser.add_argument("--rss-sizes", default="10000,50000", help="sizes for the memory runs ('' = skip)")
     parser.add_argument("--library-dev", action="store_true", help="also measure ../shared/data/library-dev")
-    parser.add_argument("--no-pools", action="store_true", help="skip the sequential/thread/process comparison")
+    parser.add_argument(
+        "--no-pools", action="store_true", help="skip the sequential/thread/process comparison"
+    )
     parser.add_argument("--work-dir", type=Path, help="where generated folders go (default: a temp dir)")
     args = parser.parse_args(argv)
 
-    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, Python {sys.version.split()[0]}")
+    print(
+        f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, Python {sys.version.split()[0]}"
+    )
     work = Path(tempfile.mkdtemp(prefix="gt-bench-", dir=args.work_dir))
     try:
         if args.folder:
             measure_speed(args.folder.resolve(), "given folder", not args.no_pools)
-        else:
+        elif args.count > 0:
             folder = build_folder(work / f"gen{args.count}", args.count)
             measure_speed(folder, f"{args.count} generated JPEGs", not args.no_pools)
         if args.library_dev and LIBRARY_DEV.is_dir():
@@ -204,8 +231,9 @@ def main(argv: list[str] | None = None) -> int:
                 build_folder(folder, size)
             r = run_service(folder)
             print(
-                f"{size:>7} files: peak RSS {r['peak_rss_mb']:.0f} MB (main), {r['worker_peak_rss_mb']:.0f} MB "
-                f"(largest worker), cold {r['cold_s']:.1f} s, rescan {r['rescan_s']:.3f} s"
+                f"{size:>7} files: peak RSS main {r['cold_peak_rss_mb']:.0f} MB after the cold index, "
+                f"{r['peak_rss_mb']:.0f} MB after the rescan; largest worker {r['worker_peak_rss_mb']:.0f} MB; "
+                f"cold {r['cold_s']:.1f} s, rescan {r['rescan_s']:.3f} s"
             )
             shutil.rmtree(folder)
     finally:

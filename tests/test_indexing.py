@@ -230,6 +230,7 @@ def test_bad_input_never_stops_the_run(library, tmp_path: Path, monkeypatch) -> 
     (root / "loop" / "back").symlink_to(root, target_is_directory=True)
     (root / "dangling.jpg").symlink_to(root / "nowhere.jpg")
     make_jpeg(root / "closed" / "inside.jpg", color=(4, 4, 4))
+    shutil.copy(good, os.fsencode(root) + b"/latin1-\xe9t\xe9.jpg")  # not valid UTF-8
 
     real_open, real_scandir = open, os.scandir
 
@@ -263,6 +264,7 @@ def test_bad_input_never_stops_the_run(library, tmp_path: Path, monkeypatch) -> 
     assert report.scanned == 9 and len(indexing.list_photos(library)) == 9
     assert any("dangling.jpg" in w for w in report.warnings)
     assert any("closed" in w and "Permission denied" in w for w in report.warnings)
+    assert any("latin1-\\xe9t\\xe9.jpg" in w and "not valid UTF-8" in w for w in report.warnings)
     errors = {r["filename"] for r in indexing.list_photos(library, "error")}
     assert {"zero.jpg", "text.jpg", "locked.jpg", "bomb.png"} <= errors
     assert indexing.status(library)["errors"] == len(errors)

@@ -96,9 +96,9 @@ class _Run:
             self.writer.update(row_id, values)
             report.moved += 1
             return
+        # (New fingerprints are not added to the set: a file added in this run still exists, so it
+        # can never be the source of a move; this keeps a cold run's memory flat.)
         self.writer.insert(values)
-        if result.fingerprint:
-            self.fingerprints.add(result.fingerprint)
         report.added += 1
 
     def _moved_row(self, result: ReadResult) -> tuple[int, str] | None:

@@ -41,6 +41,21 @@ def normalise_extensions(extensions: Iterable[str]) -> frozenset[str]:
     return frozenset(e.lower() if e.startswith(".") else "." + e.lower() for e in extensions)
 
 
+def printable(path: str) -> str:
+    """A path safe to print and store: undecodable bytes (surrogate escapes) shown as \\xNN."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _valid_name(path: str, on_problem: Problem) -> bool:
+    """The catalog stores UTF-8 text; a name with undecodable bytes is reported, not indexed."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        on_problem(printable(path), "skipped: the name is not valid UTF-8 (rename the file or folder)")
+        return False
+    return True
+
+
 def _is_candidate(name: str, extensions: Collection[str]) -> bool:
     if name.startswith("._"):  # macOS AppleDouble files: resource forks named like the photo
         return False
@@ -74,11 +89,11 @@ def walk(
         try:
             st = os.stat(root)
         except OSError as exc:
-            on_problem(root, f"cannot read: {_reason(exc)}")
+            on_problem(printable(root), f"cannot read: {_reason(exc)}")
             continue
         if statmod.S_ISDIR(st.st_mode):
             yield from _walk_dir(root, st, extensions, on_problem, visited, with_stat)
-        elif statmod.S_ISREG(st.st_mode):
+        elif statmod.S_ISREG(st.st_mode) and _valid_name(root, on_problem):
             yield FileEntry(root, st.st_size, st.st_mtime_ns, None)
 
 
@@ -113,19 +128,21 @@ def _walk_dir(
                         elif with_stat and name.lower().endswith(SIDECAR_EXT):
                             sidecars[name.lower()] = (name, entry.stat().st_mtime_ns)
                     except OSError as exc:
-                        on_problem(entry.path, f"skipped: {_reason(exc)}")
+                        on_problem(printable(entry.path), f"skipped: {_reason(exc)}")
         except OSError as exc:
-            on_problem(folder, f"cannot list folder: {_reason(exc)}")
+            on_problem(printable(folder), f"cannot list folder: {_reason(exc)}")
             continue
         files.sort(key=lambda e: e.name)
         for entry in files:
+            if not _valid_name(entry.path, on_problem):
+                continue
             if not with_stat:
                 yield FileEntry(entry.path, -1, -1)
                 continue
             try:
                 fst = entry.stat()
             except OSError as exc:  # vanished or dangling symlink
-                on_problem(entry.path, f"skipped: {_reason(exc)}")
+                on_problem(printable(entry.path), f"skipped: {_reason(exc)}")
                 continue
             if not statmod.S_ISREG(fst.st_mode):
                 continue
@@ -140,4 +157,4 @@ def _walk_dir(
             try:
                 stack.append((entry.path, entry.stat()))
             except OSError as exc:
-                on_problem(entry.path, f"skipped folder: {_reason(exc)}")
+                on_problem(printable(entry.path), f"skipped folder: {_reason(exc)}")
