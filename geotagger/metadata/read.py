@@ -12,7 +12,7 @@ import struct
 from pathlib import Path
 
 from geotagger.errors import MetadataError
-from geotagger.metadata import containers
+from geotagger.metadata import bmff, containers
 from geotagger.metadata.exif import apply_exif
 from geotagger.metadata.model import PhotoMetadata
 from geotagger.metadata.tiff import FileSource, open_regular, parse_tiff, tiff_magic
@@ -32,7 +32,6 @@ SUPPORTED_EXTENSIONS = frozenset(
 _OTHER_FORMATS = (
     (b"GIF87a", "GIF"),
     (b"GIF89a", "GIF"),
-    (b"BM", "BMP"),
     (b"%PDF", "PDF"),
     (b"PK\x03\x04", "ZIP"),
     (b"\x00\x00\x00\x0cjP  ", "JPEG 2000"),
@@ -124,9 +123,9 @@ def _container(src: FileSource, head: bytes, suffix: str) -> containers.Containe
         brand = head[8:12]
         compatible = {head[i : i + 4] for i in range(16, min(len(head), 64), 4)}
         if brand == b"crx ":
-            return containers.read_bmff(src, brand)
+            return bmff.read_bmff(src, brand)
         if brand in _HEIF_BRANDS or compatible & _HEIF_BRANDS:
-            out = containers.read_bmff(src, brand)
+            out = bmff.read_bmff(src, brand)
             if brand in (b"avif", b"avis"):
                 out.format = "AVIF"
             return out
@@ -150,6 +149,8 @@ def _container(src: FileSource, head: bytes, suffix: str) -> containers.Containe
             raise MetadataError(f"not a supported image: this is a {kind} file")
     if _looks_like_text(head):
         raise MetadataError("not an image: the file contains text")
+    if head[:2] == b"BM":
+        raise MetadataError("not a supported image: this is a BMP file")
     raise MetadataError("not an image: unrecognised file header")
 
 

@@ -49,9 +49,13 @@ class XmpData:
 
 def parse_xmp_coordinate(text: str, axis: str) -> float | None:
     """'46,35.58N' / '46,35,34.8N' / '46.593' / '46.593N' -> signed degrees; None if unusable."""
+    text = text.upper()
     m = _COORD_RE.match(text)
     if m:
-        deg = int(m.group(1)) + float(m.group(2)) / 60 + float(m.group(3) or 0) / 3600
+        minutes, seconds = float(m.group(2)), float(m.group(3) or 0)
+        if minutes >= 60 or seconds >= 60:
+            return None
+        deg = int(m.group(1)) + minutes / 60 + seconds / 3600
         hemi = m.group(4)
     else:
         m = _DECIMAL_RE.match(text)
