@@ -1,0 +1,108 @@
+"""accept / reject: candidates, manual positions, levels, the real-GPS guard and the journal."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from geotagger.catalog import Decision, Suggestion
+from geotagger.errors import NotFoundError, UserInputError
+from geotagger.services import Library, decisions, indexing
+from tests.factories import make_jpeg
+
+PARIS_ADDRESS = {"country_code": "FR", "country": "France", "admin1": "Île-de-France", "locality": "Paris"}
+
+
+@pytest.fixture
+def photos(library: Library, tmp_path: Path) -> dict[str, int]:
+    folder = tmp_path / "photos"
+    make_jpeg(folder / "plain.jpg")
+    make_jpeg(folder / "tagged.jpg", lat=40.4168, lon=-3.7038)
+    indexing.index(library, [folder], workers=0)
+    ids = {Path(r["path"]).name: r["id"] for r in indexing.list_photos(library)}
+    with library.catalog.writer() as session:
+        for rank, (lat, lon, radius, level, source) in enumerate(
+            [(48.8566, 2.3522, 2.0, "city", "time"), (45.764, 4.8357, 40.0, "region", "library")]
+        ):
+            session.add(
+                Suggestion(
+                    photo_id=ids["plain.jpg"],
+                    rank=rank,
+                    source=source,
+                    lat=lat,
+                    lon=lon,
+                    radius_km=radius,
+                    level=level,
+                    confidence=0.8 - rank * 0.3,
+                    address=PARIS_ADDRESS if rank == 0 else {},
+                    evidence={},
+                    created_at=datetime(2024, 1, 1),
+                )
+            )
+    return ids
+
+
+def test_accept_best_candidate_journals_previous_state(library: Library, photos: dict[str, int]) -> None:
+    decision = decisions.accept(library, photos["plain.jpg"])
+    assert (decision.lat, decision.lon, decision.level, decision.radius_km) == (48.8566, 2.3522, "city", 2.0)
+    assert decision.source == "time" and decision.address == PARIS_ADDRESS
+    assert decision.previous["review_state"] == "none" and decision.previous["gps_lat"] is None
+    photo = decisions.resolve_photo(library, photos["plain.jpg"])
+    assert photo.review_state == "accepted" and photo.gps_lat is None  # files change only on write
+
+
+def test_accept_other_candidate_and_coarser_level(library: Library, photos: dict[str, int]) -> None:
+    decision = decisions.accept(library, str(photos["plain.jpg"]), candidate=1)
+    assert decision.source == "library" and decision.level == "region"
+    assert decision.address["country_code"] == "FR"  # geocoded: the candidate had no address
+    coarse = decisions.accept(library, photos["plain.jpg"], candidate=0, level="country")
+    assert coarse.level == "country" and coarse.radius_km >= decisions.LEVEL_RADIUS_KM["country"]
+    with pytest.raises(UserInputError, match="candidate 2 is none"):
+        decisions.accept(library, photos["plain.jpg"], candidate=2)
+
+
+def test_manual_position_is_geocoded(library: Library, photos: dict[str, int]) -> None:
+    decision = decisions.accept(library, photos["plain.jpg"], lat=46.5586, lon=7.9067)
+    assert decision.source == "manual" and decision.level == "exact"
+    assert decision.radius_km == decisions.LEVEL_RADIUS_KM["exact"]
+    assert decision.address["country_code"] == "CH"
+
+
+def test_real_gps_needs_force(library: Library, photos: dict[str, int]) -> None:
+    with pytest.raises(UserInputError, match="already has GPS from its EXIF"):
+        decisions.accept(library, photos["tagged.jpg"], lat=1.0, lon=2.0)
+    assert decisions.resolve_photo(library, photos["tagged.jpg"]).review_state != "accepted"
+    forced = decisions.accept(library, photos["tagged.jpg"], lat=1.0, lon=2.0, force=True)
+    assert forced.previous["gps_source"] == "exif"
+    assert forced.previous["gps_lat"] == pytest.approx(40.4168, abs=1e-4)
+
+
+def test_bad_input_is_refused_before_anything_is_recorded(library: Library, photos: dict[str, int]) -> None:
+    for kwargs, message in (
+        ({"lat": 1.0}, "both --lat and --lon"),
+        ({"lat": 1.0, "lon": 2.0, "candidate": 0}, "not both"),
+        ({"lat": 91.0, "lon": 0.0}, "latitude"),
+        ({"level": "street"}, "unknown level"),
+        ({"candidate": -1}, "0 or more"),
+    ):
+        with pytest.raises(UserInputError, match=message):
+            decisions.accept(library, photos["plain.jpg"], **kwargs)
+    with library.catalog.reader() as session:
+        assert session.scalars(select(Decision)).all() == []
+    with pytest.raises(UserInputError, match="no suggestions"):
+        decisions.accept(library, photos["tagged.jpg"], force=True)
+
+
+def test_reject_and_resolve(library: Library, photos: dict[str, int], monkeypatch, tmp_path: Path) -> None:
+    decision = decisions.reject(library, photos["plain.jpg"])
+    assert decision.action == "reject" and decision.previous["review_state"] == "none"
+    monkeypatch.chdir(tmp_path)
+    photo = decisions.resolve_photo(library, "photos/plain.jpg")
+    assert photo.id == photos["plain.jpg"] and photo.review_state == "rejected"
+    with pytest.raises(NotFoundError):
+        decisions.resolve_photo(library, "photos/absent.jpg")
+    with pytest.raises(NotFoundError):
+        decisions.resolve_photo(library, 9999)
