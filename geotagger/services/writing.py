@@ -212,6 +212,9 @@ def apply_change(lib: Library, photo_id: int, decision_id: int | None, change: F
     """Carry out one verified change with backup, journal and on-disk verification; the record id."""
     record_id = _start_record(lib, photo_id, decision_id, change)
     try:
+        expected = sha256_bytes(change.old) if change.old is not None else None
+        if sha256_file(change.target) != expected:
+            raise MetadataError(f"{change.target} changed while it was being written; left as it is")
         atomic_write(change.target, change.new, keep_mtime=change.keep_mtime, tag=f"w{record_id}")
     except GeotaggerError as exc:
         _set_status(lib, record_id, FAILED, str(exc))
