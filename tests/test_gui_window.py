@@ -38,7 +38,7 @@ def open_window(qtbot, lib, tmp_path: Path) -> MainWindow:
 
 
 def wait_idle(qtbot, window: MainWindow) -> None:
-    qtbot.waitUntil(lambda: not window.tasks.is_busy(), timeout=30000)
+    qtbot.waitUntil(lambda: not window.tasks.is_busy(), timeout=90000)
 
 
 @pytest.fixture
@@ -152,20 +152,27 @@ def test_errors_go_to_the_log_not_a_crash(qtbot, filled_window) -> None:
     reason="indexing, decisions or writing service not installed",
 )
 @pytest.mark.skipif(shutil.which("exiftool") is None, reason="exiftool not installed")
-def test_index_accept_write_end_to_end(qtbot, library, tmp_path: Path) -> None:
+def test_index_accept_write_end_to_end(qtbot, library, tmp_path: Path, monkeypatch) -> None:
     folder = tmp_path / "shoot"
     start = datetime(2024, 7, 14, 10, 0, 0)
     make_jpeg(folder / "IMG_0001.jpg", taken=start, lat=45.8326, lon=6.8652)
     make_jpeg(folder / "IMG_0002.jpg", taken=start + timedelta(minutes=12), color=(200, 60, 60))
+    make_jpeg(folder / "IMG_0003.jpg", taken=start + timedelta(minutes=30), lat=45.8330, lon=6.8660)
     window = open_window(qtbot, library, tmp_path)
     window.add_folder(str(folder))
     wait_idle(qtbot, window)
-    assert window.model.rowCount() == 2
+    assert window.model.rowCount() == 3
     assert window.sidebar.filter_count_text("no-gps") == "No GPS  (1)"
     with library.catalog.writer() as session:
         photo = session.scalars(select(Photo).where(Photo.filename == "IMG_0002.jpg")).one()
         target = photo.id
     if ops.find("locate") is not None:
+        import functools
+
+        from geotagger.services import locating
+
+        # Time evidence only: the image models are exercised by their own tests.
+        monkeypatch.setattr(locating, "locate", functools.partial(locating.locate, sources=["time"]))
         window.locate()
         wait_idle(qtbot, window)
     with library.catalog.writer() as session:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
 from pathlib import Path
 
 from geotagger.cli.context import CliContext
@@ -21,8 +20,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_gui(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.path and not Path(args.path).exists():
         raise UserInputError(f"{args.path} does not exist")
-    if importlib.util.find_spec("PySide6") is None:
-        raise GeotaggerError("the desktop app needs PySide6 (pip install PySide6)")
-    from geotagger.gui.app import run  # lazy: the rest of the CLI never loads Qt
+    try:
+        from geotagger.gui.app import run  # lazy: the rest of the CLI never loads Qt
+        from geotagger.gui.window import MainWindow  # noqa: F401 - fails here if Qt is missing
+    except ImportError as exc:
+        raise GeotaggerError(f"the desktop app needs Qt for Python (pip install pyside6): {exc}") from exc
 
     return run(ctx.library_location, str(Path(args.path).resolve()) if args.path else None)
