@@ -480,17 +480,35 @@ def test_every_exif_sample_indexes_and_matches_exiftool(library) -> None:
     if shutil.which("exiftool") is None:
         pytest.skip("exiftool not installed")
     out = subprocess.run(
-        ["exiftool", "-json", "-n", "-r", "-q", "-q", "-GPSLatitude", "-GPSLongitude", str(EXIF_SAMPLES)],
+        [
+            "exiftool",
+            "-json",
+            "-n",
+            "-r",
+            "-q",
+            "-q",
+            "-GPSLatitude",
+            "-GPSLongitude",
+            "-EXIF:DateTimeOriginal",
+        ]
+        + [str(EXIF_SAMPLES)],
         capture_output=True,
         text=True,
     ).stdout
-    checked = 0
+    gps_checked = times_checked = 0
     for item in json.loads(out):
-        lat, lon = item.get("GPSLatitude"), item.get("GPSLongitude")
         row = rows.get(str(Path(item["SourceFile"]).resolve()))
-        if row is None or not isinstance(lat, float | int) or not isinstance(lon, float | int):
+        if row is None:
             continue
-        assert row["gps_lat"] == pytest.approx(lat, abs=1e-4), item["SourceFile"]
-        assert row["gps_lon"] == pytest.approx(lon, abs=1e-4), item["SourceFile"]
-        checked += 1
-    assert checked >= 10
+        lat, lon, taken = item.get("GPSLatitude"), item.get("GPSLongitude"), item.get("DateTimeOriginal")
+        if isinstance(lat, float | int) and isinstance(lon, float | int):
+            assert row["gps_lat"] == pytest.approx(lat, abs=1e-4), item["SourceFile"]
+            assert row["gps_lon"] == pytest.approx(lon, abs=1e-4), item["SourceFile"]
+            gps_checked += 1
+        if isinstance(taken, str) and len(taken) >= 19 and not taken.startswith("0000"):
+            assert row["taken_at"] is not None, item["SourceFile"]
+            assert row["taken_at"][:19] == taken[:10].replace(":", "-") + "T" + taken[11:19], item[
+                "SourceFile"
+            ]
+            times_checked += 1
+    assert gps_checked >= 10 and times_checked >= 50

@@ -21,7 +21,6 @@ from geotagger.catalog.schema import (
 from geotagger.errors import NotFoundError, UserInputError
 from geotagger.indexing.pipeline import IndexReport, run_index
 from geotagger.indexing.pool import POOL_KINDS
-from geotagger.indexing.thumbnails import thumbnail_file
 from geotagger.progress import CancelToken, Progress
 from geotagger.services.library import Library
 
@@ -155,6 +154,8 @@ def list_photos(lib: Library, filter: str | None = None) -> list[dict]:
 
 def thumbnail(lib: Library, photo_id: int, size: int = 256) -> Path:
     """A JPEG thumbnail (longer side ``size``) of the photo, cached under the library's side data."""
+    from geotagger.indexing.thumbnails import thumbnail_file  # Pillow only when thumbnails are asked for
+
     with lib.catalog.reader() as session:
         query = select(Photo.path, Photo.fingerprint, Photo.orientation).where(Photo.id == photo_id)
         row = session.execute(query).one_or_none()
