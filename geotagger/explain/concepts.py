@@ -28,6 +28,8 @@ VOCABULARY_FILE = "concepts.json"
 class Vocabulary:
     names: tuple[str, ...]
     groups: np.ndarray  # [n_concepts, 1000] 0/1 membership
+    order: np.ndarray  # class indices sorted by concept (for np.add.reduceat)
+    starts: np.ndarray  # where each concept's classes start in ``order``
     class_names: dict[int, str]
     top_k: int
     threshold: float
@@ -60,9 +62,13 @@ def _load(path: str) -> Vocabulary:
                 raise ModelError(f"concept vocabulary {path}: class {idx} is out of range or in two concepts")
             class_names[idx] = str(cls["name"])
             groups[i, idx] = 1.0
+    if (groups.sum(axis=1) == 0).any():
+        raise ModelError(f"concept vocabulary {path}: every concept needs at least one class")
     return Vocabulary(
         names=tuple(str(c["name"]) for c in concepts),
         groups=groups,
+        order=np.concatenate([np.flatnonzero(row) for row in groups]),
+        starts=np.concatenate([[0], np.cumsum(groups.sum(axis=1).astype(np.int64))[:-1]]),
         class_names=class_names,
         top_k=int(rule["presence_top_k"]),
         threshold=float(rule["threshold"]),
@@ -81,7 +87,8 @@ def concept_maps(
     flat = logits.reshape(k, h * w)
     probs = np.exp(flat - flat.max(axis=0, keepdims=True))
     probs /= probs.sum(axis=0, keepdims=True)
-    maps = (vocab.groups @ probs).reshape(-1, h, w)
+    # Summing rows by reduceat: a 0/1 matrix product is 300x slower with a busy multi-threaded BLAS.
+    maps = np.add.reduceat(probs[vocab.order], vocab.starts, axis=0).reshape(-1, h, w)
     return maps, flat.mean(axis=1)
 
 
