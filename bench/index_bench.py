@@ -81,6 +81,11 @@ def build_folder(folder: Path, count: int) -> Path:
 # --------------------------------------------------------------------------- child measurements
 
 
+def _cpu(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _child_service(folder: str, library: str, workers: str, pool: str) -> None:
     """Runs in a subprocess: cold index, then an unchanged rescan; prints JSON."""
     sys.path.insert(0, str(ROOT))
@@ -88,9 +93,12 @@ def _child_service(folder: str, library: str, workers: str, pool: str) -> None:
 
     n_workers = None if workers == "auto" else int(workers)
     with Library(library) as lib:
+        cpu_before = _cpu(resource.RUSAGE_SELF) + _cpu(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         cold = indexing.index(lib, [Path(folder)], workers=n_workers, pool=pool)
         cold_s = time.perf_counter() - started
+        # Worker processes are joined at the end of index(), so RUSAGE_CHILDREN now includes them.
+        cold_cpu = _cpu(resource.RUSAGE_SELF) + _cpu(resource.RUSAGE_CHILDREN) - cpu_before
         cold_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         started = time.perf_counter()
         rescan = indexing.index(lib, [Path(folder)], workers=n_workers, pool=pool)
@@ -103,6 +111,7 @@ def _child_service(folder: str, library: str, workers: str, pool: str) -> None:
                 "added": cold.added,
                 "errors": cold.errors,
                 "cold_s": cold_s,
+                "cold_cpu_s": cold_cpu,
                 "rescan_s": rescan_s,
                 "rescan_unchanged": rescan.unchanged,
                 "cold_peak_rss_mb": cold_rss / 1024,
@@ -124,13 +133,15 @@ def run_service(folder: Path, workers: str = "auto", pool: str = "auto") -> dict
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _timed(cmd: list[str], env: dict | None = None) -> float:
+def _timed(cmd: list[str], env: dict | None = None) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the command and its children)."""
+    cpu_before = _cpu(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, _cpu(resource.RUSAGE_CHILDREN) - cpu_before
 
 
-def run_cli(folder: Path) -> tuple[float, float]:
+def run_cli(folder: Path) -> tuple[tuple[float, float], tuple[float, float]]:
     """Wall time of ``geotagger index`` cold and rescan, Python start-up and imports included."""
     with tempfile.TemporaryDirectory(prefix="gt-bench-cli-") as tmp:
         cmd = [
@@ -147,11 +158,17 @@ def run_cli(folder: Path) -> tuple[float, float]:
         return _timed(cmd, env), _timed(cmd, env)
 
 
-def run_exiftool(folder: Path) -> float:
+def run_exiftool(folder: Path) -> tuple[float, float]:
     return _timed(["exiftool", "-fast2", "-json", "-r", str(folder)])
 
 
 # --------------------------------------------------------------------------- report
+
+
+def _exiftool_version() -> str:
+    if not shutil.which("exiftool"):
+        return "not installed (no comparison)"
+    return subprocess.run(["exiftool", "-ver"], capture_output=True, text=True).stdout.strip()
 
 
 def count_files(folder: Path) -> int:
@@ -161,17 +178,28 @@ def count_files(folder: Path) -> int:
 def measure_speed(folder: Path, label: str, compare_pools: bool) -> dict:
     n = count_files(folder)
     print(f"\n== {label}: {folder} ({n} files)")
-    exif_s = run_exiftool(folder) if shutil.which("exiftool") else None
+    exif_s, exif_cpu = run_exiftool(folder) if shutil.which("exiftool") else (None, None)
     service = run_service(folder)
-    cli_cold, cli_rescan = run_cli(folder)
+    (cli_cold, cli_cpu), (cli_rescan, _) = run_cli(folder)
     files = service["files"]
-    rate = files / service["cold_s"]
-    print(f"geotagger index (service, cold): {service['cold_s']:.2f} s = {rate:,.0f} files/s")
-    print(f"geotagger index (CLI, cold, incl. start-up): {cli_cold:.2f} s = {files / cli_cold:,.0f} files/s")
+    cold_s, cold_cpu = service["cold_s"], service["cold_cpu_s"]
+    print("(wall-clock files/s, and files per CPU-second, which is what a loaded machine cannot distort)")
+    print(
+        f"geotagger index (service, cold): {cold_s:.2f} s wall = {files / cold_s:,.0f} files/s; "
+        f"{cold_cpu:.2f} CPU-s = {files / cold_cpu:,.0f} files/CPU-s"
+    )
+    print(
+        f"geotagger index (CLI, cold, incl. start-up): {cli_cold:.2f} s wall = {files / cli_cold:,.0f} files/s; "
+        f"{cli_cpu:.2f} CPU-s"
+    )
     if exif_s:
-        print(f"exiftool -fast2 -json -r: {exif_s:.2f} s = {files / exif_s:,.0f} files/s")
         print(
-            f"ratio geotagger/exiftool files/s: service {exif_s / service['cold_s']:.1f}x, CLI {exif_s / cli_cold:.1f}x"
+            f"exiftool -fast2 -json -r: {exif_s:.2f} s wall = {files / exif_s:,.0f} files/s; "
+            f"{exif_cpu:.2f} CPU-s = {files / exif_cpu:,.0f} files/CPU-s"
+        )
+        print(
+            f"ratio geotagger/exiftool: wall files/s service {exif_s / cold_s:.1f}x, CLI {exif_s / cli_cold:.1f}x; "
+            f"files per CPU-s service {exif_cpu / cold_cpu:.1f}x, CLI {exif_cpu / cli_cpu:.1f}x"
         )
     print(
         f"rescan of {service['rescan_unchanged']} unchanged files: {service['rescan_s']:.3f} s in-process, "
@@ -189,7 +217,10 @@ def measure_speed(folder: Path, label: str, compare_pools: bool) -> dict:
         for workers, pool in (("0", "auto"), ("auto", "thread"), ("auto", "process")):
             r = run_service(folder, workers, pool)
             name = "sequential" if workers == "0" else f"{pool} pool"
-            print(f"  {name:<15} cold {r['cold_s']:.2f} s = {r['files'] / r['cold_s']:,.0f} files/s")
+            print(
+                f"  {name:<15} cold {r['cold_s']:.2f} s = {r['files'] / r['cold_s']:,.0f} files/s "
+                f"({r['cold_cpu_s']:.2f} CPU-s)"
+            )
             result[f"pool_{name}"] = r["cold_s"]
     return result
 
