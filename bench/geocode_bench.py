@@ -9,6 +9,7 @@ Points: 80% near random GeoNames places (jittered ~10 km, so mostly land and den
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import sys
 import time
@@ -49,18 +50,21 @@ def main() -> None:
     geocoder = ReverseGeocoder()
     t_load = time.perf_counter() - t0
     lat, lon = random_points(args.n, args.seed, geocoder.place_lat, geocoder.place_lon)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     raw = geocoder.lookup_arrays(lat, lon)
-    t_arrays = time.perf_counter() - t0
-    t0 = time.perf_counter()
+    t_arrays, c_arrays = time.perf_counter() - t0, time.process_time() - c0
+    t0, c0 = time.perf_counter(), time.process_time()
     addresses = geocoder.lookup_many(lat, lon)
-    t_many = time.perf_counter() - t0
+    t_many, c_many = time.perf_counter() - t0, time.process_time() - c0
     with_country = sum(1 for a in addresses if a.country_code)
     with_locality = int((raw.locality >= 0).sum())
     print(f"points: {args.n} ({with_country} in a country, {with_locality} with a locality)")
     print(f"load: {t_load:.2f} s")
-    print(f"lookup_arrays: {t_arrays:.2f} s ({args.n / t_arrays:,.0f} points/s)")
-    print(f"lookup_many (Address objects): {t_many:.2f} s ({args.n / t_many:,.0f} points/s)")
+    print(f"lookup_arrays: {t_arrays:.2f} s wall, {c_arrays:.2f} s CPU ({args.n / t_arrays:,.0f} points/s)")
+    print(
+        f"lookup_many (Address objects): {t_many:.2f} s wall, {c_many:.2f} s CPU ({args.n / t_many:,.0f} points/s)"
+    )
+    print(f"machine load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"peak RSS after geocoding: {peak_rss_mb():.0f} MB")
     if args.partitions:
         from geotagger.geo.s2cells import build_s2_partitioning
