@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from geotagger.catalog.schema import Photo, Suggestion
-from geotagger.errors import ModelError, NotFoundError, UserInputError
+from geotagger.errors import GeotaggerError, ModelError, NotFoundError, UserInputError
 from geotagger.explain.explainer import (
     OCR_MIN_SIDE,
     WORK_LONG_SIDE,
@@ -35,8 +35,10 @@ from geotagger.services.library import Library
 log = logging.getLogger(__name__)
 
 _explainers: dict[tuple[str, str, bool], Explainer] = {}
+_library_models: dict[tuple[str, int], Any] = {}
 _lock = threading.Lock()
 EVIDENCE_VERSION = 1
+LIBRARY_MODEL_DIR = "library-model"  # where services.locating keeps the library model
 
 
 @dataclass
@@ -87,12 +89,21 @@ def explainer_for(pack: Any, *, ocr: bool = True) -> Explainer:
         return _explainers[key]
 
 
-def _pack_for(source: str) -> Any:
+def _pack_for(lib: Library, source: str) -> Any:
+    """The backbone a candidate's evidence came from: the named pack, the library model's, or the default."""
     from geotagger.locate.pack import ModelPack
     from geotagger.services import models
 
     if source.startswith("model:"):
         return ModelPack.load(source.split(":", 1)[1])
+    model = _library_model(lib)
+    if model is not None:
+        try:
+            return ModelPack.load(model.model_id)
+        except GeotaggerError as exc:
+            log.warning(
+                "library model backbone %s unavailable (%s); using the default pack", model.model_id, exc
+            )
     return models.ensure_default_pack()
 
 
@@ -129,7 +140,9 @@ def _class_target(lib: Library, s: Suggestion, pack: Any) -> Target | None:
         return None
     if index is None:
         probs = ev.get("class_probs") or []
-        names = [p[0] for p in probs if isinstance(p, list | tuple) and p]
+        names = (
+            [ev["class"]] if ev.get("class") else [p[0] for p in probs if isinstance(p, list | tuple) and p]
+        )
         if not names or names[0] not in chosen.class_names:
             return None
         index = chosen.class_names.index(names[0])
@@ -144,14 +157,23 @@ def _class_target(lib: Library, s: Suggestion, pack: Any) -> Target | None:
 def _library_model(lib: Library) -> Any:
     from geotagger.locate.library_model import LibraryModel
 
-    folder = lib.data_dir / "library_model"
-    if not (folder / "library_model.json").is_file():
+    folder = lib.data_dir / LIBRARY_MODEL_DIR
+    card = folder / "library_model.json"
+    if not card.is_file():
         return None
+    key = (str(folder), card.stat().st_mtime_ns)
+    with _lock:
+        if key in _library_models:
+            return _library_models[key]
     try:
-        return LibraryModel.load(folder)
+        model = LibraryModel.load(folder)
     except ModelError as exc:
         log.warning("library model not usable for explanations: %s", exc)
         return None
+    with _lock:
+        _library_models.clear()  # keep only the newest version
+        _library_models[key] = model
+    return model
 
 
 def _target(lib: Library, s: Suggestion, explainer: Explainer, pack: Any) -> Target:
@@ -206,7 +228,7 @@ def explain(
         base.seconds = time.perf_counter() - t0
         return base
 
-    pack = _pack_for(s.source)
+    pack = _pack_for(lib, s.source)
     explainer = explainer_for(pack, ocr=ocr)
     target = _target(lib, s, explainer, pack)
     image = load_photo(photo_path, OCR_MIN_SIDE if ocr else WORK_LONG_SIDE)
@@ -269,8 +291,6 @@ def explain_many(
     cancel: CancelToken | None = None,
 ) -> tuple[list[Explanation], list[tuple[str, str]]]:
     """Batch mode: explain many photos with one set of sessions; (explanations, (ref, error) pairs)."""
-    from geotagger.errors import GeotaggerError
-
     refs = list(refs)
     if progress:
         progress.start(len(refs), "explaining")
@@ -362,7 +382,6 @@ def analyse(
     """
     from sqlalchemy import select
 
-    from geotagger.errors import GeotaggerError
     from geotagger.explain import analysis
     from geotagger.geo.metrics import haversine_km
 
