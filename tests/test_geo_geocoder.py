@@ -19,16 +19,17 @@ def geocoder() -> ReverseGeocoder:
 PLACES = [
     # the places
     ("Lauterbrunnen", 46.593, 7.909, "CH", "CH-BE", "Lauterbrunnen"),
-    ("Sagrada Familia", 41.4036, 2.1744, "ES", "ES-CT", None),
+    ("Sagrada Familia", 41.4036, 2.1744, "ES", "ES-CT", "Barcelona"),
     ("Budapest Castle District", 47.4966, 19.0345, "HU", "HU-BU", None),
     ("Riverside County CA", 33.95, -117.40, "US", "US-CA", "Riverside"),
     ("Emerson MB", 49.005, -97.21, "CA", "CA-MB", None),
     ("Pembina ND", 48.97, -97.24, "US", "US-ND", "Pembina"),
     ("Fiji at the dateline", -16.88, -179.99, "FJ", None, None),
     # Europe
-    ("Big Ben", 51.5007, -0.1246, "GB", "GB-ENG", None),
+    ("Big Ben", 51.5007, -0.1246, "GB", "GB-ENG", "London"),
+    ("Boulogne-Billancourt, not Paris", 48.8352, 2.2410, "FR", "FR-IDF", "Boulogne-Billancourt"),
     ("Edinburgh Castle", 55.9486, -3.1999, "GB", "GB-SCT", None),
-    ("Eiffel Tower", 48.8584, 2.2945, "FR", "FR-IDF", None),
+    ("Eiffel Tower", 48.8584, 2.2945, "FR", "FR-IDF", "Paris"),
     ("Strasbourg cathedral", 48.5818, 7.7509, "FR", None, "Strasbourg"),
     ("Kehl", 48.5728, 7.8150, "DE", "DE-BW", "Kehl"),
     ("Basel Muenster", 47.5565, 7.5929, "CH", "CH-BS", "Basel"),
@@ -38,7 +39,8 @@ PLACES = [
     ("Vienna St. Stephen's", 48.2085, 16.3731, "AT", "AT-9", None),
     ("Istanbul Hagia Sophia", 41.0086, 28.9802, "TR", "TR-34", None),
     # North America
-    ("Times Square", 40.7580, -73.9855, "US", "US-NY", None),
+    ("Times Square", 40.7580, -73.9855, "US", "US-NY", "New York City"),
+    ("Newark NJ, not New York City", 40.7357, -74.1724, "US", "US-NJ", "Newark"),
     ("Niagara Falls ON", 43.0896, -79.0849, "CA", "CA-ON", None),
     ("Niagara Falls NY", 43.0962, -79.0377, "US", "US-NY", None),
     ("Vancouver", 49.2827, -123.1207, "CA", "CA-BC", None),
@@ -60,7 +62,7 @@ PLACES = [
     ("Nairobi", -1.2921, 36.8219, "KE", None, "Nairobi"),
     ("Marrakech", 31.6295, -7.9811, "MA", None, None),
     # Asia
-    ("Tokyo Tower", 35.6586, 139.7454, "JP", "JP-13", None),
+    ("Tokyo Tower", 35.6586, 139.7454, "JP", "JP-13", "Tokyo"),
     ("Forbidden City", 39.9163, 116.3972, "CN", {"CN-BJ", "CN-11"}, None),
     ("Taj Mahal", 27.1751, 78.0421, "IN", "IN-UP", "Agra"),
     ("Burj Khalifa", 25.1972, 55.2744, "AE", "AE-DU", None),
