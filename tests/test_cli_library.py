@@ -68,6 +68,16 @@ def test_index_status_list(capsys, tmp_path: Path, folder: Path) -> None:
     )
 
 
+def test_table_keeps_one_line_per_photo_for_odd_names(capsys, tmp_path: Path) -> None:
+    make_jpeg(tmp_path / "odd" / "two\nlines.jpg")
+    lib = str(tmp_path / "l.sqlite")
+    assert _run(capsys, "--library", lib, "index", str(tmp_path / "odd"))[0] == 0
+    code, out, _ = _run(capsys, "--library", lib, "list")
+    assert code == 0 and len(out.strip().splitlines()) == 2 and "two\\nlines.jpg" in out
+    code, out, _ = _run(capsys, "--library", lib, "list", "--format", "json")
+    assert json.loads(out)[0]["filename"] == "two\nlines.jpg"
+
+
 def test_missing_path_is_one_line_error_exit_1(capsys, tmp_path: Path) -> None:
     code, out, err = _run(capsys, "--library", str(tmp_path / "l.sqlite"), "index", str(tmp_path / "nope"))
     assert code == 1 and out == ""

@@ -86,6 +86,16 @@ def run_status(args: argparse.Namespace, ctx: CliContext) -> int:
 
 def run_list(args: argparse.Namespace, ctx: CliContext) -> int:
     rows = indexing.list_photos(ctx.library, args.filter)
-    columns = TABLE_COLUMNS if args.format == "table" else CSV_COLUMNS
-    print_rows(rows, columns, args.format)
+    if args.format == "table":
+        # One line per photo even for names with newlines or tabs (CSV and JSON quote them instead).
+        rows = [{k: _visible(v) for k, v in row.items()} for row in rows]
+        print_rows(rows, TABLE_COLUMNS, "table")
+    else:
+        print_rows(rows, CSV_COLUMNS, args.format)
     return 0
+
+
+def _visible(value: object) -> object:
+    if isinstance(value, str) and not value.isprintable():
+        return "".join(c if c.isprintable() else repr(c)[1:-1] for c in value)
+    return value
