@@ -122,3 +122,29 @@ def test_analyse_with_truth_csv(setup, tmp_path):
     assert report.table.is_file() and Image.open(report.plot).format == "PNG"
     header = report.table.read_text().splitlines()[0]
     assert header == "concept,n_correct,mean_correct,n_wrong,mean_wrong,difference"
+
+
+def test_library_class_candidate_uses_the_library_heads(setup):
+    from geotagger.locate.library_model import Level, LibraryModel
+    from geotagger.services.explaining import LIBRARY_MODEL_DIR
+
+    lib, _query, _near, pid = setup
+    rng = np.random.default_rng(4)
+    level = Level(
+        "city",
+        ["Paris", "Lyon"],
+        np.array([48.85, 45.76]),
+        np.array([2.35, 4.83]),
+        rng.standard_normal((16, 2)).astype(np.float32),
+        np.zeros(2, np.float32),
+    )
+    model = LibraryModel(
+        "tiny", np.array([2]), np.ones((1, 16), np.float32) / 4, np.array([48.85]), np.array([2.35]), [level]
+    )
+    model.save(lib.data_dir / LIBRARY_MODEL_DIR)
+    with lib.catalog.writer() as session:
+        s = session.query(Suggestion).filter_by(photo_id=pid, rank=0).one()
+        s.evidence = {"class_probs": [["Lyon", 0.7], ["Paris", 0.2]], "class": "Lyon"}
+    exp = explaining.explain(lib, pid, ocr=False)
+    assert exp.method == "class activation map"
+    assert "Lyon" in exp.note
