@@ -53,7 +53,7 @@ def test_every_sample_jpeg_written_safely_and_undone(corpus: Path, library) -> N
     indexing.index(library, [corpus], workers=0)
     for path in files:
         decisions.accept(library, str(path), lat=LAT, lon=LON, level="city", force=True)
-    report = writing.write(library, place_names=False)
+    report = writing.write(library, place_names="none")
     assert report.failed == 0, [i.detail for i in report.items if i.status == "failed"]
 
     in_file = [Path(i.path) for i in report.items if any(t.startswith("exif:") for t in i.targets)]

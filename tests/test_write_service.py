@@ -17,7 +17,7 @@ from geotagger.metadata import safe_io
 from geotagger.metadata.read import read_metadata
 from geotagger.services import Library, decisions, indexing, writing
 from tests.factories import make_jpeg, make_photo
-from tests.test_write_jpeg import build_tiff, jpeg_with, segment
+from tests.test_write_jpeg import EXIFTOOL, build_tiff, exiftool_json, jpeg_with, segment
 from tests.test_write_xmp import DARKTABLE
 
 LAT, LON = 46.5586, 7.9067  # Lauterbrunnen
@@ -112,7 +112,7 @@ def test_sidecar_policy_and_refused_jpeg(library: Library, tmp_path: Path) -> No
     (folder / "big.jpg").write_bytes(jpeg_with([segment(0xE1, b"Exif\x00\x00" + big)]))
     paths = _prepare(library, folder, "big.jpg", "f.png")
     before = _snapshot(folder)
-    report = writing.write(library, sidecar_policy="xmp", place_names=False)
+    report = writing.write(library, sidecar_policy="xmp", place_names="none")
     by_name = {Path(i.path).name: i for i in report.items}
     assert by_name["big.jpg"].status == "written" and "64 KB" in by_name["big.jpg"].detail
     assert by_name["big.jpg"].targets == [f"sidecar:{folder / 'big.xmp'}"]
@@ -191,7 +191,7 @@ def test_kill_before_rename_keeps_the_original_and_reconciles(
 
     monkeypatch.setattr(safe_io.os, "replace", killed_replace)
     with pytest.raises(Killed):
-        writing.write(library, place_names=False)
+        writing.write(library, place_names="none")
     monkeypatch.undo()
     assert path.read_bytes() == before
     (pending,) = _records(library)
@@ -201,7 +201,7 @@ def test_kill_before_rename_keeps_the_original_and_reconciles(
 
     library.close()
     with Library(library.location) as reopened:
-        report = writing.write(reopened, place_names=False)
+        report = writing.write(reopened, place_names="none")
         assert report.reconciled == [pending.id]
         assert not leftover.exists()
         first, second = _records(reopened)
@@ -222,7 +222,7 @@ def test_kill_after_rename_before_journal_update_reconciles_as_done(
 
     monkeypatch.setattr(writing, "_finish", killed)
     with pytest.raises(Killed):
-        writing.write(library, place_names=False)
+        writing.write(library, place_names="none")
     monkeypatch.undo()
     assert read_metadata(path).gps_source == "exif"  # the complete new file
     assert [r.status for r in _records(library)] == ["pending"]
@@ -242,7 +242,7 @@ def test_kill_after_rename_before_journal_update_reconciles_as_done(
 def test_undo_refuses_a_file_changed_since(library: Library, tmp_path: Path) -> None:
     folder = tmp_path / "photos"
     (path,) = _prepare(library, folder, "m.jpg")
-    writing.write(library, place_names=False)
+    writing.write(library, place_names="none")
     edited = path.read_bytes() + b"edited elsewhere"
     path.write_bytes(edited)
     with pytest.raises(MetadataError, match="changed after geotagger wrote it"):
@@ -282,3 +282,21 @@ def test_cli_accept_write_undo(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert "error: latitude 95.0 is outside" in capsys.readouterr().err
     assert main([*base, "reject", str(path)]) == 0
     assert main([*base, "undo", "--last", "0"]) == 1
+
+
+@pytest.mark.skipif(EXIFTOOL is None, reason="exiftool not installed")
+def test_place_names_embedded_in_the_jpeg(library: Library, tmp_path: Path) -> None:
+    folder = tmp_path / "photos"
+    (path,) = _prepare(library, folder, "p.jpg", level="city")
+    (country,) = _prepare(library, folder, "q.jpg", level="country")
+    before = _snapshot(folder)
+    report = writing.write(library, place_names="embedded")
+    assert [i.targets for i in report.items] == [[f"exif:{path}"], [f"xmp:{country}"]]
+    assert sorted(p.name for p in folder.iterdir()) == ["p.jpg", "q.jpg"]  # no sidecar
+    tags = exiftool_json([path, country], "-n", "-a", "-G1")
+    assert tags["p.jpg"]["XMP-photoshop:City"] == "Lauterbrunnen"
+    assert tags["p.jpg"]["Composite:GPSLatitude"] == pytest.approx(LAT, abs=1e-6)
+    assert tags["q.jpg"]["XMP-photoshop:Country"] == "Switzerland"
+    assert "GPS:GPSLatitude" not in tags["q.jpg"] and "XMP-exif:GPSLatitude" not in tags["q.jpg"]
+    writing.undo(library, last=2)
+    assert _snapshot(folder) == before

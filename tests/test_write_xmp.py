@@ -122,3 +122,42 @@ def test_exiftool_reads_new_and_merged_sidecars(tmp_path: Path) -> None:
         assert item["XMP-photoshop:City"] == "Sydney" and item["XMP-iptcCore:CountryCode"] == "AU"
     assert report["merged.xmp"]["XMP-xmp:Rating"] == 3
     assert report["merged.xmp"]["XMP-dc:Subject"] == ["holiday", "beach"]
+
+
+def test_embed_into_jpeg_keeps_everything_else() -> None:
+    from geotagger.metadata.verify import verify_jpeg_patch
+    from geotagger.metadata.write_jpeg import add_gps
+    from geotagger.metadata.xmp_write import embed_xmp, embedded_packet
+    from tests.test_write_jpeg import ICC, XMP_PACKET, build_tiff, jpeg_with, scan_data, segment
+
+    exif = segment(0xE1, b"Exif\x00\x00" + build_tiff("MM"))
+    with_packet = jpeg_with([exif, segment(0xE1, XMP_PACKET), segment(0xE2, ICC)])
+    without = jpeg_with([exif, segment(0xE2, ICC)])
+    for old in (with_packet, without):
+        gps = add_gps(old, SYDNEY.fix)
+        new = embed_xmp(gps, SYDNEY)
+        verify_jpeg_patch(old, new, SYDNEY.fix, xmp=SYDNEY)
+        assert scan_data(new) == scan_data(old) and new.count(b"http://ns.adobe.com/xap/1.0/\x00") == 1
+        packet = embedded_packet(new)
+        assert packet is not None and parse_xmp(packet).lat == pytest.approx(-33.856784, abs=1e-7)
+        with pytest.raises(MetadataError, match="segment we did not write"):
+            verify_jpeg_patch(old, new, SYDNEY.fix)  # without xmp= the XMP change is not allowed
+    assert b'xmp:Rating="4"' in embedded_packet(embed_xmp(with_packet, SYDNEY))
+    names_only = embed_xmp(without, XmpLocation(None, country="Togo", country_code="TG"))
+    verify_jpeg_patch(without, names_only, None, xmp=XmpLocation(None, country="Togo", country_code="TG"))
+
+
+def test_embed_refuses_unsafe_packets() -> None:
+    from geotagger.errors import WriteRefusedError
+    from geotagger.metadata.xmp_write import embed_xmp
+    from tests.test_write_jpeg import XMP_PACKET, jpeg_with, segment
+
+    extended = segment(0xE1, b"http://ns.adobe.com/xmp/extension/\x00" + bytes(40))
+    with pytest.raises(WriteRefusedError, match="extended XMP"):
+        embed_xmp(jpeg_with([segment(0xE1, XMP_PACKET), extended]), SYDNEY)
+    mpf = segment(0xE2, b"MPF\x00II*\x00\x08\x00\x00\x00")
+    with pytest.raises(WriteRefusedError, match="MPF"):
+        embed_xmp(jpeg_with([mpf, segment(0xE1, XMP_PACKET)]), SYDNEY)
+    huge = XmpLocation(SYDNEY.fix, city="x" * 70_000)
+    with pytest.raises(WriteRefusedError, match="64 KB"):
+        embed_xmp(jpeg_with([]), huge)

@@ -10,10 +10,13 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
+from defusedxml import ElementTree as SafeET
+
 from geotagger.errors import MetadataError, WriteRefusedError
 from geotagger.metadata.read import read_metadata
 from geotagger.metadata.tiff import BytesSource, parse_tiff
 from geotagger.metadata.write_jpeg import EXIF_HEADER, GpsFix, exif_segments, parse_segments, read_ifd0
+from geotagger.metadata.xmp_write import XMP_HEADER, XmpLocation, embedded_packet
 
 # Written coordinates round to 1/1000 arc second; a reading further off than this is wrong.
 COORD_TOLERANCE_DEG = 1e-6
@@ -23,13 +26,32 @@ def _fail(path: Path | str, what: str) -> MetadataError:
     return MetadataError(f"verification failed for {path}: {what}; the original was kept")
 
 
-def _tiff_of(data: bytes) -> tuple[bytes | None, list[bytes]]:
-    """The EXIF TIFF block and the raw bytes of every other segment, in order."""
+def _tiff_of(data: bytes, skip_xmp: bool) -> tuple[bytes | None, list[bytes]]:
+    """The EXIF TIFF block and the raw bytes of every other segment (XMP left out if asked), in order."""
     segments, _sos = parse_segments(data)
     exif = exif_segments(data, segments)
     tiff = exif[0].payload(data)[len(EXIF_HEADER) :] if exif else None
-    others = [data[s.start : s.end] for s in segments if not exif or s is not exif[0]]
+    others = [
+        data[s.start : s.end]
+        for s in segments
+        if not (exif and s is exif[0]) and not (skip_xmp and s.payload(data).startswith(XMP_HEADER))
+    ]
     return tiff, others
+
+
+def _check_xmp(new: bytes, location: XmpLocation, label: str | Path) -> None:
+    """Every property we meant to set is in the new packet with exactly our value."""
+    packet = embedded_packet(new)
+    if packet is None:
+        raise _fail(label, "no XMP packet after writing")
+    try:
+        root = SafeET.fromstring(packet.strip(b"\x00 \r\n\t"))
+    except Exception as exc:  # defusedxml raises ParseError and its own DefusedXmlException subclasses
+        raise _fail(label, f"the XMP packet does not parse ({type(exc).__name__})") from exc
+    values = {key: value for elem in root.iter() for key, value in elem.attrib.items()}
+    missing = [k for k, v in location.properties().items() if values.get(k) != v]
+    if missing:
+        raise _fail(label, f"XMP properties not as written: {', '.join(missing)}")
 
 
 def _dms_to_deg(values: object) -> float | None:
@@ -58,24 +80,37 @@ def _close(a: float | None, b: float) -> bool:
     return a is not None and abs(a - b) <= COORD_TOLERANCE_DEG
 
 
-def verify_jpeg_patch(old: bytes, new: bytes, fix: GpsFix, label: str | Path = "JPEG") -> None:
-    """Raise MetadataError unless ``new`` is ``old`` plus the GPS fix and nothing else.
+def verify_jpeg_patch(
+    old: bytes,
+    new: bytes,
+    fix: GpsFix | None,
+    label: str | Path = "JPEG",
+    xmp: XmpLocation | None = None,
+) -> None:
+    """Raise MetadataError unless ``new`` is ``old`` plus the GPS fix (and XMP ``xmp``) and nothing else.
 
-    Checked: scan data and everything after it byte-identical; every non-EXIF segment identical and in
+    Checked: scan data and everything after it byte-identical; every other segment identical and in
     the same order; the old TIFF block is a prefix of the new one except the one repointed offset; the
-    effective IFD0 has the old entries plus only GPSInfo; the GPS decodes to ``fix``.
+    effective IFD0 has the old entries plus only GPSInfo; the GPS decodes to ``fix``. ``fix`` None:
+    the EXIF segment must be unchanged. ``xmp`` None: the XMP segment must be unchanged.
     """
     try:
-        old_segments, old_sos = parse_segments(old)
-        new_segments, new_sos = parse_segments(new)
-        old_tiff, old_others = _tiff_of(old)
-        new_tiff, new_others = _tiff_of(new)
+        _old_segments, old_sos = parse_segments(old)
+        _new_segments, new_sos = parse_segments(new)
+        old_tiff, old_others = _tiff_of(old, xmp is not None)
+        new_tiff, new_others = _tiff_of(new, xmp is not None)
     except WriteRefusedError as exc:
         raise _fail(label, f"cannot re-parse ({exc})") from exc
     if old[old_sos:] != new[new_sos:]:
         raise _fail(label, "image data changed")
     if old_others != new_others:
-        raise _fail(label, "a non-EXIF segment changed or moved")
+        raise _fail(label, "a segment we did not write changed or moved")
+    if xmp is not None:
+        _check_xmp(new, xmp, label)
+    if fix is None:
+        if old_tiff != new_tiff:
+            raise _fail(label, "the EXIF segment changed")
+        return
     if new_tiff is None:
         raise _fail(label, "no EXIF segment after writing")
     if old_tiff is not None:

@@ -344,7 +344,19 @@ def add_gps(data: bytes, fix: GpsFix) -> bytes:
         where = cut_end = segments[leading - 1].end if leading else 2
         resolution = _jfif_resolution(data, segments)
         segment = _app1(EXIF_HEADER + new_tiff(fix, resolution))
+    check_mpf(data, segments, where, "EXIF")
+    return data[:where] + segment + data[cut_end:]
+
+
+def check_mpf(data: bytes, segments: list[Segment], where: int, what: str) -> None:
+    """Refuse to resize anything after an MPF index: its offsets to the images after EOI would break."""
     for seg in segments:
         if seg.start < where and seg.marker == 0xE2 and seg.payload(data).startswith(MPF_HEADER):
-            raise WriteRefusedError("JPEG has an MPF index before its EXIF segment; its offsets would break")
-    return data[:where] + segment + data[cut_end:]
+            raise WriteRefusedError(
+                f"JPEG has an MPF index before its {what} segment; its offsets would break"
+            )
+
+
+def app1(payload: bytes) -> bytes:
+    """An APP1 segment, refused above the 64 KB JPEG segment limit."""
+    return _app1(payload)

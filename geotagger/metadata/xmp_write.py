@@ -15,9 +15,9 @@ from pathlib import Path
 
 from defusedxml import ElementTree as SafeET
 
-from geotagger.errors import MetadataError, UserInputError
+from geotagger.errors import MetadataError, UserInputError, WriteRefusedError
 from geotagger.metadata.tags import XMP_NS
-from geotagger.metadata.write_jpeg import GpsFix
+from geotagger.metadata.write_jpeg import GpsFix, app1, check_mpf, exif_segments, parse_segments
 
 SIDECAR_POLICIES = ("ext.xmp", "xmp")
 NS = {**XMP_NS, "Iptc4xmpCore": "http://iptc.org/std/Iptc4xmpCore/1.0/xmlns/"}
@@ -150,3 +150,41 @@ def merge_xmp(existing: bytes | None, location: XmpLocation, label: str = "sidec
         return (XPACKET_BEGIN + body + XPACKET_END).encode("utf-8")
     declaration = '<?xml version="1.0" encoding="UTF-8"?>\n' if existing.lstrip().startswith(b"<?xml") else ""
     return (declaration + body + "\n").encode("utf-8")
+
+
+# --- XMP embedded in a JPEG (APP1 "http://ns.adobe.com/xap/1.0/") ------------------------------------
+
+XMP_HEADER = b"http://ns.adobe.com/xap/1.0/\x00"
+EXTENDED_XMP_HEADER = b"http://ns.adobe.com/xmp/extension/\x00"
+
+
+def embedded_packet(data: bytes) -> bytes | None:
+    """The JPEG's main XMP packet, or None; WriteRefusedError when it cannot be edited safely."""
+    segments, _sos = parse_segments(data)
+    found = [s for s in segments if s.marker == 0xE1 and s.payload(data).startswith(XMP_HEADER)]
+    if any(s.marker == 0xE1 and s.payload(data).startswith(EXTENDED_XMP_HEADER) for s in segments):
+        raise WriteRefusedError("JPEG has extended XMP (split over several segments)")
+    if len(found) > 1:
+        raise WriteRefusedError("JPEG has more than one XMP segment")
+    return found[0].payload(data)[len(XMP_HEADER) :] if found else None
+
+
+def embed_xmp(data: bytes, location: XmpLocation, label: str = "JPEG") -> bytes:
+    """The JPEG with ``location`` merged into its XMP packet (created after EXIF/JFIF if absent).
+
+    Only the XMP segment changes size; the caller verifies that every other segment is identical.
+    """
+    existing = embedded_packet(data)
+    packet = merge_xmp(existing, location, label=f"the XMP packet of {label}")
+    segments, _sos = parse_segments(data)
+    found = [s for s in segments if s.marker == 0xE1 and s.payload(data).startswith(XMP_HEADER)]
+    if found:
+        where, end = found[0].start, found[0].end
+    else:
+        exif = exif_segments(data, segments)
+        leading = 0
+        while leading < len(segments) and segments[leading].marker == 0xE0:
+            leading += 1
+        where = end = exif[0].end if exif else (segments[leading - 1].end if leading else 2)
+    check_mpf(data, segments, where, "XMP")
+    return data[:where] + app1(XMP_HEADER + packet) + data[end:]

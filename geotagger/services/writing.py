@@ -9,7 +9,9 @@ Order of a file change (why it is safe to kill at any point):
 A record left "pending" by a crash is reconciled on the next run from the file's sha256.
 
 JPEGs get EXIF GPS in place; every other format (and a JPEG the writer refuses, or a read-only JPEG)
-gets an XMP sidecar. Place names go to the sidecar too (``place_names``). Coarse levels: "country"
+gets an XMP sidecar; RAW files are never written into. Place names (``place_names``) go to the sidecar
+("sidecar", default), into a JPEG's own XMP packet ("embedded", sidecar for other formats or when the
+packet cannot be edited safely), or nowhere ("none"). Coarse levels: "country"
 writes only the country's name and code, no coordinate (a centroid would pretend a position); "region",
 "city" and "exact" write the coordinate with GPSHPositioningError = the uncertainty radius, plus the
 names of that level and above.
@@ -41,15 +43,23 @@ from geotagger.metadata.safe_io import (
 from geotagger.metadata.verify import verify_jpeg_patch, verify_on_disk, verify_sidecar
 from geotagger.metadata.write_jpeg import GpsFix, add_gps
 from geotagger.metadata.xmp import find_sidecar
-from geotagger.metadata.xmp_write import SIDECAR_POLICIES, XmpLocation, merge_xmp, sidecar_path
+from geotagger.metadata.xmp_write import (
+    SIDECAR_POLICIES,
+    XmpLocation,
+    embed_xmp,
+    merge_xmp,
+    sidecar_path,
+)
 from geotagger.progress import CancelToken, NullProgress, Progress
 from geotagger.services.decisions import latest_accept
 from geotagger.services.library import Library
 
 log = logging.getLogger(__name__)
 
-KIND_EXIF = "exif"
+KIND_EXIF = "exif"  # in the file: EXIF GPS (and the XMP packet with place names, if embedded)
+KIND_XMP = "xmp"  # in the file: only the embedded XMP packet (country level)
 KIND_SIDECAR = "sidecar"
+PLACE_NAME_MODES = ("sidecar", "embedded", "none")
 PENDING, DONE, FAILED, UNDONE = "pending", "done", "failed", "undone"
 JPEG_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".jfif"})
 
@@ -130,31 +140,40 @@ def _sidecar_target(path: Path, policy: str) -> Path:
 
 
 def plan_changes(
-    photo: Photo, decision: Decision, *, sidecar_policy: str, place_names: bool = True
+    photo: Photo, decision: Decision, *, sidecar_policy: str, place_names: str = "sidecar"
 ) -> tuple[list[FileChange], list[str]]:
     """The verified file changes that carry out ``decision`` for ``photo``, and notes for the report."""
+    if place_names not in PLACE_NAME_MODES:
+        raise UserInputError(f"place names must go to one of {', '.join(PLACE_NAME_MODES)}")
     path = Path(photo.path)
     if not path.is_file():
         raise NotFoundError(f"{path} is missing")
     location = location_of(decision)
+    names = location if place_names != "none" else XmpLocation(location.fix)
+    has_names = any((names.city, names.state, names.country, names.country_code))
+    embed = place_names == "embedded" and has_names
     changes: list[FileChange] = []
     notes: list[str] = []
-    in_file = False
-    if location.fix is not None and _is_jpeg(path, photo.format):
+    gps_done = names_done = False
+    if _is_jpeg(path, photo.format) and (location.fix is not None or embed):
         try:
             check_writable(path)
             old = path.read_bytes()
-            new = add_gps(old, location.fix)
-            verify_jpeg_patch(old, new, location.fix, path)
-            changes.append(FileChange(KIND_EXIF, path, old, new, location.fix, keep_mtime=True))
-            in_file = True
+            new = add_gps(old, location.fix) if location.fix is not None else old
+            xmp = None
+            if embed:
+                try:
+                    new, xmp = embed_xmp(new, names, label=str(path)), names
+                except MetadataError as exc:
+                    notes.append(f"XMP not embedded ({exc}); place names in a sidecar")
+            if new != old:
+                verify_jpeg_patch(old, new, location.fix, path, xmp=xmp)
+                kind = KIND_EXIF if location.fix is not None else KIND_XMP
+                changes.append(FileChange(kind, path, old, new, location.fix, keep_mtime=True))
+                gps_done, names_done = location.fix is not None, xmp is not None
         except WriteRefusedError as exc:
-            notes.append(f"EXIF not written ({exc}); XMP sidecar instead")
-    names = XmpLocation(location.fix, location.city, location.state, location.country, location.country_code)
-    if not place_names:
-        names = XmpLocation(location.fix)
-    has_names = any((names.city, names.state, names.country, names.country_code))
-    if not in_file or has_names:
+            notes.append(f"not written into the file ({exc}); XMP sidecar instead")
+    if (location.fix is not None and not gps_done) or (has_names and not names_done):
         if names.fix is None and not has_names:
             raise UserInputError(f"nothing to write for {path}: country level without a known country")
         target = _sidecar_target(path, sidecar_policy)
@@ -220,7 +239,7 @@ def apply_change(lib: Library, photo_id: int, decision_id: int | None, change: F
         _set_status(lib, record_id, FAILED, str(exc))
         raise
     try:
-        if change.kind == KIND_EXIF:
+        if change.kind in (KIND_EXIF, KIND_XMP):
             verify_on_disk(change.target, change.new, change.fix)
         else:
             verify_on_disk(change.target, change.new, None)
@@ -289,13 +308,15 @@ def write(
     *,
     dry_run: bool = False,
     sidecar_policy: str = "ext.xmp",
-    place_names: bool = True,
+    place_names: str = "sidecar",
     progress: Progress | None = None,
     cancel: CancelToken | None = None,
 ) -> WriteReport:
     """Write every accepted, not yet written photo; a failure of one photo does not stop the rest."""
     if sidecar_policy not in SIDECAR_POLICIES:
         raise UserInputError(f"sidecar naming must be one of {', '.join(SIDECAR_POLICIES)}")
+    if place_names not in PLACE_NAME_MODES:
+        raise UserInputError(f"place names must go to one of {', '.join(PLACE_NAME_MODES)}")
     progress = progress or NullProgress()
     report = WriteReport(dry_run=dry_run)
     if not dry_run:
@@ -314,7 +335,7 @@ def write(
     return report
 
 
-def _write_one(lib: Library, photo_id: int, dry_run: bool, policy: str, place_names: bool) -> WriteItem:
+def _write_one(lib: Library, photo_id: int, dry_run: bool, policy: str, place_names: str) -> WriteItem:
     with lib.catalog.reader() as session:
         photo = session.get(Photo, photo_id)
         assert photo is not None

@@ -21,7 +21,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="ext.xmp",
         help="sidecar naming: photo.jpg.xmp (ext.xmp, default) or photo.xmp (xmp)",
     )
-    p.add_argument("--no-place-names", action="store_true", help="write coordinates only, no place names")
+    p.add_argument(
+        "--place-names",
+        choices=writing.PLACE_NAME_MODES,
+        default="sidecar",
+        help="where city/region/country names go: XMP sidecar (default), embedded in the JPEG's XMP, or none",
+    )
     p.add_argument("--format", choices=FORMATS, default="table", help="report format (default: table)")
     p.set_defaults(run=run_write)
 
@@ -35,7 +40,7 @@ def run_write(args: argparse.Namespace, ctx: CliContext) -> int:
         ctx.library,
         dry_run=args.dry_run,
         sidecar_policy=args.sidecar,
-        place_names=not args.no_place_names,
+        place_names=args.place_names,
         progress=ctx.progress(),
         cancel=ctx.cancel,
     )
