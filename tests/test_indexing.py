@@ -138,6 +138,19 @@ def test_moved_file_keeps_row_suggestions_and_state(library, photos: Path) -> No
         assert session.scalars(select(Suggestion.photo_id)).all() == [old["id"]]
 
 
+def test_move_from_a_folder_outside_the_scanned_one(library, tmp_path: Path) -> None:
+    photo = make_jpeg(tmp_path / "old" / "x.jpg", lat=3.0, lon=4.0)
+    _index(library, photo.parent)
+    row_id = _rows(library)["x.jpg"]["id"]
+    (tmp_path / "new").mkdir()
+    photo.rename(tmp_path / "new" / "x.jpg")
+    report = _index(library, tmp_path / "new")
+    assert (report.moved, report.added) == (1, 0)
+    assert [(r["id"], r["folder"]) for r in indexing.list_photos(library)] == [
+        (row_id, str(tmp_path / "new"))
+    ]
+
+
 def test_copy_is_a_new_photo_not_a_move(library, photos: Path) -> None:
     _index(library, photos)
     shutil.copy2(photos / "berlin.jpg", photos / "berlin-copy.jpg")

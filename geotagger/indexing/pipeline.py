@@ -18,7 +18,14 @@ from geotagger.catalog.schema import STATUS_MISSING
 from geotagger.errors import CancelledError
 from geotagger.indexing.pool import ReadPool
 from geotagger.indexing.reading import ReadResult
-from geotagger.indexing.store import RETRY, BatchWriter, load_known, move_candidates, row_values
+from geotagger.indexing.store import (
+    RETRY,
+    BatchWriter,
+    fingerprint_key,
+    load_known,
+    move_candidates,
+    row_values,
+)
 from geotagger.indexing.walk import normalise_extensions, walk
 from geotagger.progress import CancelToken, NullProgress, Progress
 from geotagger.services.library import Library
@@ -64,7 +71,7 @@ class _Run:
         self.failed_dirs: list[str] = []
         self.claimed: set[int] = set()
         with lib.catalog.reader() as session:
-            self.known, self.fingerprints = load_known(session)
+            self.known, self.fingerprints = load_known(session, roots)
         self.writer = BatchWriter(lib)
 
     def problem(self, path: str, message: str) -> None:
@@ -104,7 +111,7 @@ class _Run:
     def _moved_row(self, result: ReadResult) -> tuple[int, str] | None:
         """A row with the same content whose file no longer exists at its path."""
         fp = result.fingerprint
-        if result.meta is None or not fp or fp not in self.fingerprints:
+        if result.meta is None or not fp or fingerprint_key(fp) not in self.fingerprints:
             return None
         with self.lib.catalog.reader() as session:
             candidates = move_candidates(session, fp)

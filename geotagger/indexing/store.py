@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, case, select
+from sqlalchemy import and_, bindparam, case, or_, select
 from sqlalchemy.orm import Session
 
 from geotagger.catalog.schema import (
@@ -64,19 +65,39 @@ RETRY = "retry"  # pseudo status in Known for those rows
 Known = tuple[int, int, int, str]
 
 
-def load_known(session: Session) -> tuple[dict[str, Known], set[str]]:
-    """Every row's path -> (id, size, mtime_ns, status), and the set of fingerprints, in one query."""
+def _under_roots(roots: Sequence[str]) -> Any:
+    """SQL condition: the path is a root or inside one (a prefix range, so the path index is used)."""
+    conditions = []
+    for root in roots:
+        prefix = root if root.endswith(os.sep) else root + os.sep
+        after = prefix[:-1] + chr(ord(os.sep) + 1)  # first string greater than every "prefix..."
+        conditions.append(or_(photos.c.path == root, and_(photos.c.path >= prefix, photos.c.path < after)))
+    return or_(*conditions)
+
+
+def fingerprint_key(fp: str) -> int | None:
+    """64-bit prefix of a fingerprint: a compact pre-filter for move detection (None: not a hash)."""
+    try:
+        return int(fp[:16], 16)
+    except ValueError:
+        return None
+
+
+def load_known(session: Session, roots: Sequence[str]) -> tuple[dict[str, Known], set[int]]:
+    """path -> (id, size, mtime_ns, status) of the rows under ``roots`` (one query), and the
+    fingerprint keys of every row in the library (moves can come from anywhere)."""
     known: dict[str, Known] = {}
-    fingerprints: set[str] = set()
     query = select(
         photos.c.path, photos.c.id, photos.c.size, photos.c.mtime_ns, photos.c.status, photos.c.fingerprint
     )
-    for path, row_id, size, mtime_ns, status, fp in session.execute(query):
+    statuses: dict[str, str] = {}  # one str object per distinct status, not one per row
+    for path, row_id, size, mtime_ns, status, fp in session.execute(query.where(_under_roots(roots))):
         if fp.startswith(UNREADABLE_FP):
             status = RETRY
-        known[path] = (row_id, size, mtime_ns, status)
-        fingerprints.add(fp)
-    return known, fingerprints
+        known[path] = (row_id, size, mtime_ns, statuses.setdefault(status, status))
+    keys = {fingerprint_key(fp) for fp in session.execute(select(photos.c.fingerprint)).scalars()}
+    keys.discard(None)
+    return known, keys  # type: ignore[return-value]
 
 
 def move_candidates(session: Session, fp: str) -> list[tuple[int, str]]:
