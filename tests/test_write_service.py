@@ -300,3 +300,13 @@ def test_place_names_embedded_in_the_jpeg(library: Library, tmp_path: Path) -> N
     assert "GPS:GPSLatitude" not in tags["q.jpg"] and "XMP-exif:GPSLatitude" not in tags["q.jpg"]
     writing.undo(library, last=2)
     assert _snapshot(folder) == before
+
+
+def test_links_are_not_replaced(tmp_path: Path) -> None:
+    target = make_jpeg(tmp_path / "real.jpg")
+    (tmp_path / "sym.jpg").symlink_to(target)
+    os.link(target, tmp_path / "hard.jpg")
+    for name, message in (("sym.jpg", "symbolic link"), ("hard.jpg", "hard links")):
+        with pytest.raises(MetadataError, match=message):
+            safe_io.atomic_write(tmp_path / name, b"x")
+    assert target.read_bytes()[:2] == b"\xff\xd8" and (tmp_path / "sym.jpg").is_symlink()

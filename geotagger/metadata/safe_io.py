@@ -41,9 +41,17 @@ def temp_path_for(path: Path, tag: str = "") -> Path:
 
 
 def check_writable(path: Path) -> None:
-    """Refuse files or folders the user marked read-only (mode bits, so this also holds for root)."""
+    """Refuse read-only files or folders (mode bits, so this also holds for root), and links.
+
+    Why links: ``os.replace`` swaps the directory entry, so a symlink would become a plain file and a
+    hard-linked photo would silently split into two different files.
+    """
     folder = path.parent
+    if path.is_symlink():
+        raise WriteRefusedError(f"{path} is a symbolic link; replacing it would break the link")
     if path.exists():
+        if path.stat().st_nlink > 1:
+            raise WriteRefusedError(f"{path} has several hard links; replacing it would split them")
         mode = path.stat().st_mode
         if not mode & stat.S_IWUSR or not os.access(path, os.W_OK):
             raise WriteRefusedError(f"{path} is read-only")
