@@ -505,6 +505,21 @@ def test_cr3_metadata_boxes(tmp_path: Path):
     assert meta.gps_lat == pytest.approx(46.593, abs=1e-3) and meta.gps_alt == pytest.approx(-123.4)
 
 
+def test_hostile_heif_tables_stay_bounded(tmp_path: Path):
+    """Zero-size iloc fields (no progress per extent) and oversized ipma counts must not run away."""
+    items = b"".join(struct.pack(">HHHH", i, 0, 0, 64) for i in range(4096))
+    iloc = _box(b"iloc", bytes([1, 0, 0, 0, 0, 0]) + struct.pack(">H", 65535) + items)
+    assoc = b"".join(struct.pack(">HB", 1, 255) + bytes(255) for _ in range(200))
+    ipma = _box(b"ipma", bytes(4) + struct.pack(">I", 100000) + assoc)
+    meta_box = _box(b"meta", bytes(4) + _box(b"pitm", bytes(5) + b"\x01") + iloc + _box(b"iprp", ipma))
+    path = tmp_path / "hostile.heic"
+    path.write_bytes(_box(b"ftyp", b"heic\x00\x00\x00\x00mif1heic") + meta_box)
+    start = time.perf_counter()
+    meta = read_metadata(path)
+    assert time.perf_counter() - start < 0.5
+    assert meta.format == "HEIF" and meta.width is None and meta.warnings
+
+
 def test_raf_reads_exif_of_the_embedded_preview(tmp_path: Path):
     preview = jpeg_with_app1(b"Exif\x00\x00" + build_tiff(standard_dirs()), size=(160, 120))
     header = b"FUJIFILMCCD-RAW 0201FF383501X-T3\x00".ljust(84, b"\x00")

@@ -181,6 +181,7 @@ def _iloc(body: bytes) -> dict[int, list[tuple[int, int]]]:
         return value
 
     out: dict[int, list[tuple[int, int]]] = {}
+    budget = MAX_STEPS
     try:
         for _ in range(min(count, MAX_STEPS)):
             if version < 2:
@@ -198,6 +199,9 @@ def _iloc(body: bytes) -> dict[int, list[tuple[int, int]]]:
             (n_ext,) = struct.unpack_from(">H", body, pos)
             pos += 2
             extents = []
+            budget -= min(n_ext, 64)
+            if budget < 0:
+                break  # real files list a few hundred extents at most
             for _ in range(min(n_ext, 64)):
                 if idx_size:
                     num(idx_size)
