@@ -34,7 +34,10 @@ def pane(qtbot):
     view.resize(700, 500)
     view.show()
     qtbot.waitUntil(lambda: view.is_ready, timeout=20000)
-    return view
+    yield view
+    view.close()
+    view.deleteLater()  # the page must go before the app tears down its web profile
+    qtbot.wait(10)
 
 
 def test_page_loads_leaflet_and_shows_markers(qtbot, pane) -> None:

@@ -31,7 +31,7 @@ from tests.test_gui_map import run_js  # noqa: E402
 
 def open_window(qtbot, lib, tmp_path: Path) -> MainWindow:
     window = MainWindow(lib, AppSettings(str(tmp_path / "settings.ini")), check_tiles=False)
-    qtbot.addWidget(window)
+    qtbot.addWidget(window, before_close_func=lambda w: w.map.deleteLater())
     window.show()
     qtbot.waitUntil(lambda: window.map.is_ready, timeout=20000)
     return window

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -26,7 +28,7 @@ LOCATION_CHOICES = (
 
 
 class ExportDialog(QDialog):
-    def __init__(self, parent=None, current_filter: str = "all") -> None:
+    def __init__(self, parent=None, current_filter: str = "all", albums: list[str] | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export album")
         self.dest = QLineEdit()
@@ -37,10 +39,13 @@ class ExportDialog(QDialog):
         row.addWidget(browse)
         self.filter = QComboBox()
         for name, label in FILTER_LABELS:
-            self.filter.addItem(label, name)
-        self.filter.setCurrentIndex(max(0, self.filter.findData(current_filter)))
-        self.formats = {name: QCheckBox(name.upper()) for name in ("html", "kml", "gpx", "geojson")}
-        self.formats["html"].setChecked(True)
+            self.filter.addItem(f"{label} photos" if name == "all" else f"Filter: {label}", f"filter:{name}")
+        for album in albums or []:
+            self.filter.addItem(f"Album: {album}", f"album:{album}")
+        self.filter.setCurrentIndex(max(0, self.filter.findData(f"filter:{current_filter}")))
+        labels = {"html_map": "Map page", "kml": "KML", "gpx": "GPX", "geojson": "GeoJSON"}
+        self.formats = {key: QCheckBox(label) for key, label in labels.items()}
+        self.formats["html_map"].setChecked(True)
         fmt_row = QHBoxLayout()
         for box in self.formats.values():
             fmt_row.addWidget(box)
@@ -74,10 +79,11 @@ class ExportDialog(QDialog):
 
     def values(self) -> dict:
         """Keyword arguments for the export service."""
-        filter_name = self.filter.currentData()
+        kind, value = self.filter.currentData().split(":", 1)
         values = {
-            "dest": self.dest.text().strip(),
-            "filter": None if filter_name == "all" else filter_name,
+            "dest": Path(self.dest.text().strip()).expanduser(),
+            "album": value if kind == "album" else None,
+            "filter": value if kind == "filter" and value != "all" else None,
             "location": self.location.currentData(),
         }
         values.update({name: box.isChecked() for name, box in self.formats.items()})

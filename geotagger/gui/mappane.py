@@ -126,11 +126,13 @@ class MapPane(QWebEngineView):
         self._queue: list[str] = []
         self._tmp = tempfile.TemporaryDirectory(prefix="geotagger-map-") if folder is None else None
         self._folder = Path(self._tmp.name) if self._tmp else folder
-        # An off-the-record profile owned by the page, so it is destroyed after the page (never before).
+        # An off-the-record profile, parented to the view after the page: Qt deletes children in order,
+        # so the page goes first and the profile never outlives... nor predeceases it.
         profile = QWebEngineProfile()
         profile.setHttpUserAgent(USER_AGENT)
         page = _Page(profile, self)
-        profile.setParent(page)
+        profile.setParent(self)
+        self._profile = profile
         settings = page.settings()
         settings.setAttribute(
             QWebEngineSettings.WebAttribute.LocalContentCanAccessRemoteUrls, tiles is not None

@@ -604,7 +604,9 @@ class MainWindow(QMainWindow):
     def export(self) -> None:
         from geotagger.gui.export_dialog import ExportDialog
 
-        dialog = ExportDialog(self, self.filter_name)
+        list_albums = ops.find("list_albums")
+        albums = [a["name"] for a in list_albums(self.lib)] if list_albums else []
+        dialog = ExportDialog(self, self.filter_name, albums)
         if dialog.exec():
             export = ops.require("export")
             lib = self.lib
@@ -612,7 +614,9 @@ class MainWindow(QMainWindow):
             self.tasks.submit(
                 "export",
                 lambda progress, cancel: export(lib, progress=progress, cancel=cancel, **kwargs),
-                lambda r: self.statusBar().showMessage(f"Exported: {r}", 10000),
+                lambda r: self.statusBar().showMessage(
+                    f"Exported to {getattr(r, 'folder', kwargs['dest'])}", 10000
+                ),
                 long=True,
             )
 
