@@ -173,6 +173,8 @@ def test_dry_run_changes_nothing(library: Library, tmp_path: Path) -> None:
     report = writing.write(library, dry_run=True)
     assert [i.status for i in report.items] == ["would write", "would write"]
     assert _snapshot(folder) == before and _records(library) == []
+    only = writing.write(library, dry_run=True, photo_ids=[report.items[1].photo_id])
+    assert [i.path for i in only.items] == [report.items[1].path]
 
 
 def test_kill_before_rename_keeps_the_original_and_reconciles(

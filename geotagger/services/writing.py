@@ -20,6 +20,7 @@ names of that level and above.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -309,10 +310,12 @@ def write(
     dry_run: bool = False,
     sidecar_policy: str = "ext.xmp",
     place_names: str = "sidecar",
+    photo_ids: Sequence[int] | None = None,
     progress: Progress | None = None,
     cancel: CancelToken | None = None,
 ) -> WriteReport:
-    """Write every accepted, not yet written photo; a failure of one photo does not stop the rest."""
+    """Write every accepted, not yet written photo (only those in ``photo_ids`` when given); a
+    failure of one photo does not stop the rest."""
     if sidecar_policy not in SIDECAR_POLICIES:
         raise UserInputError(f"sidecar naming must be one of {', '.join(SIDECAR_POLICIES)}")
     if place_names not in PLACE_NAME_MODES:
@@ -322,9 +325,11 @@ def write(
     if not dry_run:
         report.reconciled = reconcile(lib)
     with lib.catalog.reader() as session:
-        ids = list(
-            session.scalars(select(Photo.id).where(Photo.review_state == REVIEW_ACCEPTED).order_by(Photo.id))
-        )
+        query = select(Photo.id).where(Photo.review_state == REVIEW_ACCEPTED).order_by(Photo.id)
+        ids = list(session.scalars(query))
+    if photo_ids is not None:
+        wanted = set(photo_ids)
+        ids = [i for i in ids if i in wanted]
     progress.start(len(ids), "Writing locations" if not dry_run else "Checking what would be written")
     for photo_id in ids:
         if cancel is not None:
