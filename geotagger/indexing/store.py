@@ -95,9 +95,12 @@ def load_known(session: Session, roots: Sequence[str]) -> tuple[dict[str, Known]
         if fp.startswith(UNREADABLE_FP):
             status = RETRY
         known[path] = (row_id, size, mtime_ns, statuses.setdefault(status, status))
-    keys = {fingerprint_key(fp) for fp in session.execute(select(photos.c.fingerprint)).scalars()}
-    keys.discard(None)
-    return known, keys  # type: ignore[return-value]
+    keys: set[int] = set()
+    for fp in session.execute(select(photos.c.fingerprint)).scalars():
+        key = fingerprint_key(fp)
+        if key is not None:
+            keys.add(key)
+    return known, keys
 
 
 def move_candidates(session: Session, fp: str) -> list[tuple[int, str]]:
@@ -110,12 +113,11 @@ def _clip(value: Any, limit: int = 64) -> Any:
     return value[:limit] if isinstance(value, str) else value
 
 
-def row_values(result: ReadResult, path: str | None = None) -> dict[str, Any]:
-    """Column values for a read result (``path`` overrides for moves)."""
-    path = path or result.path
-    folder, filename = os.path.split(path)
+def row_values(result: ReadResult) -> dict[str, Any]:
+    """Column values for a read result (a moved row takes the new path too)."""
+    folder, filename = os.path.split(result.path)
     values: dict[str, Any] = {
-        "path": path,
+        "path": result.path,
         "folder": folder,
         "filename": filename,
         "size": result.size,
