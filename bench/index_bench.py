@@ -244,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, Python {sys.version.split()[0]}"
     )
+    print(f"exiftool {_exiftool_version()}")
     work = Path(tempfile.mkdtemp(prefix="gt-bench-", dir=args.work_dir))
     try:
         if args.folder:
