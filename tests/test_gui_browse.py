@@ -197,3 +197,16 @@ def test_folder_scope_does_not_match_siblings_with_same_prefix(library, tmp_path
             )
     scope = browse.Scope(folder=str(root / "alps") + os.sep)
     assert browse.filter_counts(library, scope)["all"] == 1
+
+
+def test_candidate_outline_is_the_named_region() -> None:
+    address = {"country": "Switzerland", "ids": {"country": "CH", "admin1": "CH-BE"}}
+    region = browse.candidate_outline(address, "city")
+    country = browse.candidate_outline(address, "country")
+    assert region["type"] in ("Polygon", "MultiPolygon") and country["type"] in ("Polygon", "MultiPolygon")
+    from shapely.geometry import Point, shape
+
+    assert shape(region).contains(Point(7.9, 46.6))  # Lauterbrunnen is in canton Bern
+    assert not shape(region).contains(Point(8.54, 47.37))  # Zurich is not
+    assert shape(country).contains(Point(8.54, 47.37))
+    assert browse.candidate_outline({}, "region") is None

@@ -79,6 +79,10 @@ def test_page_loads_leaflet_and_shows_markers(qtbot, pane) -> None:
     # Offline basemap drawn: the Natural Earth countries are SVG paths.
     assert run_js(qtbot, pane, "document.querySelectorAll('.leaflet-overlay-pane path').length") > 200
     # Candidate markers are numbered for the 1-5 keys.
+    square = {"type": "Polygon", "coordinates": [[[7, 46], [8, 46], [8, 47], [7, 47], [7, 46]]]}
+    pane.call("showOutline", square)
+    dashed = "document.querySelectorAll('.leaflet-overlay-pane path[stroke-dasharray]').length"
+    qtbot.waitUntil(lambda: run_js(qtbot, pane, dashed) == 1, timeout=5000)
     labels = run_js(
         qtbot, pane, "Array.from(document.querySelectorAll('.gt-cand')).map(e => e.textContent).join()"
     )

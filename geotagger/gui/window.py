@@ -388,6 +388,17 @@ class MainWindow(QMainWindow):
 
     def _on_candidate(self, index: int) -> None:
         self._on_overlay(self.details.overlay.isChecked())
+        details = self.current_details
+        if details is None or not 0 <= index < len(details.candidates):
+            return
+        cand = details.candidates[index]
+        self.map.call("showOutline", None)
+
+        def done(geometry) -> None:
+            if self.current_id == details.id and self.details.current_candidate() == index:
+                self.map.call("showOutline", geometry)
+
+        self.tasks.submit("outline", lambda: browse.candidate_outline(cand.address, cand.level), done)
 
     def pick_candidate(self, index: int) -> None:
         if self.details.select_candidate(index):

@@ -22,7 +22,16 @@ from geotagger.maps.tiles import TileSource
 
 # The documented functions of window.geotagger that a host (the Qt map pane) may call.
 JS_API = frozenset(
-    {"showLibrary", "showCandidates", "focus", "fitAll", "setPlaceMode", "setSelection", "clearCandidates"}
+    {
+        "showLibrary",
+        "showCandidates",
+        "showOutline",
+        "focus",
+        "fitAll",
+        "setPlaceMode",
+        "setSelection",
+        "clearCandidates",
+    }
 )
 
 LIGHT = {"water": "#cfe0ee", "land": "#f4f1ea", "border": "#9a9587", "accent": "#1f6fd1", "text": "#202020"}

@@ -358,6 +358,18 @@ def geotagged_points(lib: Library, scope: Scope | None = None) -> list[tuple[int
         return [(i, lat, lon, name) for i, lat, lon, name in session.execute(stmt)]
 
 
+def candidate_outline(address: dict[str, Any] | None, level: str) -> dict[str, Any] | None:
+    """GeoJSON of the region a candidate names: its country for a country-level candidate, else its
+    admin-1 region (simplified for the map). None when the address has no such id."""
+    ids = (address or {}).get("ids") or {}
+    outline_id = ids.get("country") if level == "country" else ids.get("admin1") or ids.get("country")
+    if not outline_id:
+        return None
+    from geotagger.geo.geocoder import ReverseGeocoder
+
+    return ReverseGeocoder.default().outline_geojson(outline_id, tolerance_deg=0.01)
+
+
 def best_ranks(lib: Library, ids: Iterable[int]) -> dict[int, int]:
     """The rank of each photo's best suggestion (photos without suggestions are left out)."""
     ids = list(ids)

@@ -4,6 +4,7 @@
  *   geotagger.showLibrary(points)      [{id, lat, lon, title, popup}] clustered photo markers
  *   geotagger.showCandidates(payload)  {photo: {id, title, lat, lon}, candidates: [{index, lat, lon,
  *                                       radius_km, label, level, confidence, source}], fit: bool}
+ *   geotagger.showOutline(geometry)    GeoJSON outline of the chosen candidate's region (null clears)
  *   geotagger.clearCandidates()
  *   geotagger.focus(lat, lon, zoom)
  *   geotagger.fitAll()
@@ -15,7 +16,7 @@
  */
 (function () {
   "use strict";
-  var state = { map: null, bridge: null, library: null, candidates: null, colors: {}, selected: {},
+  var state = { map: null, outline: null, bridge: null, library: null, candidates: null, colors: {}, selected: {},
                 libraryMarkers: {}, pendingLogs: [] };
 
   function log(level, message) {
@@ -109,7 +110,14 @@
       state.selected = wanted;
     },
 
-    clearCandidates: function () { state.candidates.clearLayers(); },
+    clearCandidates: function () { state.candidates.clearLayers(); api.showOutline(null); },
+
+    showOutline: function (geometry) {
+      if (state.outline) { state.map.removeLayer(state.outline); state.outline = null; }
+      if (!geometry) { return; }
+      state.outline = L.geoJSON(geometry, { interactive: false, style: {
+        color: state.colors.accent || "#1f6fd1", weight: 2, dashArray: "6 4", fillOpacity: 0.06 } }).addTo(state.map);
+    },
 
     showCandidates: function (payload) {
       var layer = state.candidates;
