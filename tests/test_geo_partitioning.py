@@ -7,6 +7,7 @@ import pytest
 import s2sphere
 import shapely
 
+from geotagger.errors import CancelledError
 from geotagger.geo.address import Address
 from geotagger.geo.geocoder import ReverseGeocoder
 from geotagger.geo.hierarchy import hierarchical_predict, hierarchical_scores, predict_coordinates
@@ -17,7 +18,8 @@ from geotagger.geo.s2cells import (
     leaf_cell_ids,
     parent_ids,
 )
-from geotagger.geo.semp import PartitioningSet, build_partitionings, suggest_thresholds
+from geotagger.geo.semp import PartitioningSet, build_partitionings, partition_coordinates, suggest_thresholds
+from geotagger.progress import CancelToken, CountingProgress
 
 
 def _addr(cc, a1=None, a2=None, loc=None) -> Address:
@@ -119,14 +121,14 @@ def test_mean_coordinate_across_the_dateline() -> None:
 
 
 def test_semp_on_geocoded_points() -> None:
-    geocoder = ReverseGeocoder.default()
     rng = np.random.default_rng(1)
     centres = np.array([[46.593, 7.909], [41.4036, 2.1744], [47.4966, 19.0345]])
     pick = rng.integers(0, 3, 600)
     lat = centres[pick, 0] + rng.normal(0, 0.01, 600)
     lon = centres[pick, 1] + rng.normal(0, 0.01, 600)
-    addrs = geocoder.lookup_many(lat, lon)
-    pset = build_partitionings(addrs, lat, lon, taus=[100, 20])
+    progress = CountingProgress()
+    pset = partition_coordinates(lat, lon, taus=[100, 20], progress=progress, cancel=CancelToken())
+    assert progress.done == progress.total == 3
     coarse = {c.ids["country"] for c in pset.partitionings[0].classes}
     assert coarse == {"CH", "ES", "HU"}
     for c in pset.finest.classes:
@@ -208,3 +210,13 @@ def test_outline_of_a_class_region() -> None:
     assert catalonia["type"] in ("Polygon", "MultiPolygon")
     assert geocoder.outline("CH").contains(shapely.Point(8.54, 47.37))
     assert geocoder.outline("XX-NOPE") is None
+
+
+def test_cancel_stops_partitioning() -> None:
+    addrs, lat, lon = _toy()
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(CancelledError):
+        build_partitionings(addrs, lat, lon, taus=[50, 20], cancel=token)
+    with pytest.raises(ValueError):
+        build_partitionings(addrs[:3], lat, lon)

@@ -317,6 +317,20 @@ def build_partitionings(
     return PartitioningSet(parts, hierarchy_matrix(parts), n_samples=len(lat))
 
 
+def partition_coordinates(
+    lats: Any,
+    lons: Any,
+    taus: Sequence[int] | None = None,
+    progress: Progress | None = None,
+    cancel: CancelToken | None = None,
+) -> PartitioningSet:
+    """Geocode the samples with the shared offline geocoder, then :func:`build_partitionings`."""
+    from geotagger.geo.geocoder import ReverseGeocoder
+
+    addresses = ReverseGeocoder.default().lookup_many(lats, lons)
+    return build_partitionings(addresses, lats, lons, taus, progress=progress, cancel=cancel)
+
+
 def hierarchy_matrix(parts: Sequence[Partitioning]) -> np.ndarray:
     """M[c, l] = ancestor of finest class c in partitioning l (last column is c itself; -1 = none)."""
     n_fine = len(parts[-1].classes)
