@@ -108,7 +108,12 @@ def _pack_for(lib: Library, source: str) -> Any:
 
 
 def _summary(s: Suggestion) -> str:
-    place = (s.address or {}).get("display") or f"{s.lat:.5f}, {s.lon:.5f}"
+    from geotagger.geo.address import Address
+
+    place = ""
+    if s.address:
+        place = s.address.get("display") or Address.from_dict(s.address).display
+    place = place or f"{s.lat:.5f}, {s.lon:.5f}"
     return f"#{s.rank} {place} ({s.source}, {s.level}, confidence {s.confidence:.0%})"
 
 
