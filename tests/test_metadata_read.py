@@ -390,6 +390,16 @@ def test_truncated_after_the_header_is_still_readable(tmp_path: Path):
     assert (meta.width, meta.gps_lat, meta.taken_at) == (400, pytest.approx(1.5), TAKEN)
 
 
+@pytest.mark.parametrize("suffix", [".png", ".webp", ".heic"])
+def test_truncated_image_data_gives_a_warning(tmp_path: Path, suffix: str):
+    full = make_photo(tmp_path / f"full{suffix}", size=(300, 200), lat=1.5, lon=2.5).read_bytes()
+    cut = tmp_path / f"cut{suffix}"
+    cut.write_bytes(full[: len(full) - 200])
+    meta = read_fast(cut)
+    assert meta.width == 300 and any("truncated" in w for w in meta.warnings)
+    assert read_fast(tmp_path / f"full{suffix}").warnings == []
+
+
 def test_decompression_bomb_sizes_are_refused(tmp_path: Path):
     ihdr = struct.pack(">II5B", 100_000, 100_000, 8, 2, 0, 0, 0)
     png = b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + ihdr + b"\x00" * 4

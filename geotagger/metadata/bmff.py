@@ -88,6 +88,8 @@ def read_bmff(src: Source, brand: bytes) -> Container:
                 clap = _clap(src.read(ps, 32))
                 if clap:
                     out.width, out.height = clap
+    if any(offset + length > src.size for extents in locations.values() for offset, length in extents):
+        out.warnings.append("HEIF: file is truncated (item data past the end)")
     for item_id, (itype, content_type) in infos.items():
         extents = locations.get(item_id)
         if not extents:

@@ -100,6 +100,8 @@ def read_png(src: Source) -> Container:
         if ctype == b"IEND":
             break
         if ctype == b"IDAT" and (out.tiff or out.xmp):
+            if src.read(src.size - 8, 4) != b"IEND":  # one read at the end instead of a chunk walk
+                out.warnings.append("PNG: file is truncated (no IEND chunk)")
             break  # metadata found; do not walk the image data just to reach IEND
         if length <= MAX_BLOCK:
             if ctype == b"eXIf" and not out.tiff:
@@ -161,7 +163,10 @@ def read_webp(src: Source) -> Container:
     """RIFF chunks: VP8X/VP8/VP8L for the size, EXIF and XMP chunks."""
     out = Container("WEBP")
     pos = 12
-    end = min(src.size, 8 + struct.unpack("<I", src.read(4, 4))[0])
+    riff_end = 8 + struct.unpack("<I", src.read(4, 4))[0]
+    if riff_end > src.size:
+        out.warnings.append("WebP: file is truncated")
+    end = min(src.size, riff_end)
     for _ in range(MAX_STEPS):
         head = src.read(pos, 8)
         if len(head) < 8 or pos >= end:
