@@ -70,6 +70,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "geotagger-screenshots")
     parser.add_argument("--size", default="1366x768")
     parser.add_argument("--no-locate", action="store_true", help="skip Locate even when available")
+    parser.add_argument("--sources", default="", help="evidence for Locate, e.g. 'time' (default: all)")
     args = parser.parse_args()
     if not args.photos.is_dir():
         print(f"error: {args.photos} is not a folder", file=sys.stderr)
@@ -95,8 +96,15 @@ def main() -> int:
         locate = ops.find("locate")
         if locate is not None and not args.no_locate:
             started = time.monotonic()
-            locate(lib)
-            print(f"located in {time.monotonic() - started:.1f} s")
+            sources = [x for x in args.sources.split(",") if x] or None
+            try:
+                locate(lib, sources=sources) if sources else locate(lib)
+                print(f"located in {time.monotonic() - started:.1f} s")
+            except Exception as exc:  # screenshots are still worth taking; say why there are no suggestions
+                print(
+                    f"warning: locate failed, no suggestions shown: {type(exc).__name__}: {exc}",
+                    file=sys.stderr,
+                )
         window = MainWindow(lib, AppSettings(str(Path(tmp) / "settings.ini")), check_tiles=False)
         window.resize(width, height)
         window.show()
