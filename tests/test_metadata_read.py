@@ -320,6 +320,11 @@ def test_wrong_types_and_bad_values(tmp_path: Path):
     assert meta.gps_lat is None and meta.orientation is None and meta.taken_at is None
     assert meta.camera_make == "Maker"
     assert len(meta.warnings) >= 3
+    dirs = standard_dirs()
+    dirs["GPS"][0x0002] = rational((46, 1), (3558, 100))  # degrees + decimal minutes only
+    dirs["GPS"][0x0004] = rational((7034, 1000))  # decimal degrees only
+    meta = read_fast(exif_jpeg(tmp_path, build_tiff(dirs), "short.jpg"))
+    assert meta.gps_lat == pytest.approx(46.593) and meta.gps_lon == pytest.approx(7.034)
     dirs = standard_dirs(lat=(0, 0, 0), lon=(0, 0, 0))  # what receivers without a fix write
     meta = read_fast(exif_jpeg(tmp_path, build_tiff(dirs), "z.jpg"))
     assert meta.gps_lat is None and any("0, 0" in w for w in meta.warnings)

@@ -87,13 +87,11 @@ def _coordinate(values: dict[str, Any], axis: str, warnings: list[str]) -> float
     raw = values.get(name)
     if raw is None:
         return None
-    parts = _rationals(raw, name, 1, warnings)
+    # Degrees, minutes, seconds; a few writers store only degrees (decimal) or degrees + minutes.
+    count = min(len(raw), 3) if isinstance(raw, tuple) and raw else 1
+    parts = _rationals(raw, name, count, warnings)
     if parts is None:
         return None
-    if len(raw) >= 3:
-        parts = _rationals(raw, name, 3, warnings)
-        if parts is None:
-            return None
     deg = parts[0] + (parts[1] / 60 if len(parts) > 1 else 0) + (parts[2] / 3600 if len(parts) > 2 else 0)
     ref = _ref(values.get(f"{name}Ref"))
     negative, positive = ("S", "N") if axis == "Latitude" else ("W", "E")
