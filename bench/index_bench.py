@@ -100,9 +100,13 @@ def _child_service(folder: str, library: str, workers: str, pool: str) -> None:
         # Worker processes are joined at the end of index(), so RUSAGE_CHILDREN now includes them.
         cold_cpu = _cpu(resource.RUSAGE_SELF) + _cpu(resource.RUSAGE_CHILDREN) - cpu_before
         cold_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        started = time.perf_counter()
-        rescan = indexing.index(lib, [Path(folder)], workers=n_workers, pool=pool)
-        rescan_s = time.perf_counter() - started
+        rescan_runs = []  # best of three: the shared machine's load only ever adds time
+        for _ in range(3):
+            cpu_before = _cpu(resource.RUSAGE_SELF)
+            started = time.perf_counter()
+            rescan = indexing.index(lib, [Path(folder)], workers=n_workers, pool=pool)
+            rescan_runs.append((time.perf_counter() - started, _cpu(resource.RUSAGE_SELF) - cpu_before))
+        rescan_s, rescan_cpu = min(rescan_runs)
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     print(
         json.dumps(
@@ -113,6 +117,7 @@ def _child_service(folder: str, library: str, workers: str, pool: str) -> None:
                 "cold_s": cold_s,
                 "cold_cpu_s": cold_cpu,
                 "rescan_s": rescan_s,
+                "rescan_cpu_s": rescan_cpu,
                 "rescan_unchanged": rescan.unchanged,
                 "cold_peak_rss_mb": cold_rss / 1024,
                 "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -202,8 +207,8 @@ def measure_speed(folder: Path, label: str, compare_pools: bool) -> dict:
             f"files per CPU-s service {exif_cpu / cold_cpu:.1f}x, CLI {exif_cpu / cli_cpu:.1f}x"
         )
     print(
-        f"rescan of {service['rescan_unchanged']} unchanged files: {service['rescan_s']:.3f} s in-process, "
-        f"{cli_rescan:.2f} s via the CLI (incl. Python start-up)"
+        f"rescan of {service['rescan_unchanged']} unchanged files (best of 3): {service['rescan_s']:.3f} s "
+        f"in-process ({service['rescan_cpu_s']:.3f} CPU-s), {cli_rescan:.2f} s via the CLI (incl. Python start-up)"
     )
     print(f"errors: {service['errors']}, peak RSS main {service['peak_rss_mb']:.0f} MB")
     result = {
@@ -265,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"{size:>7} files: peak RSS main {r['cold_peak_rss_mb']:.0f} MB after the cold index, "
                 f"{r['peak_rss_mb']:.0f} MB after the rescan; largest worker {r['worker_peak_rss_mb']:.0f} MB; "
-                f"cold {r['cold_s']:.1f} s, rescan {r['rescan_s']:.3f} s"
+                f"cold {r['cold_s']:.1f} s, rescan {r['rescan_s']:.3f} s ({r['rescan_cpu_s']:.3f} CPU-s)"
             )
             shutil.rmtree(folder)
     finally:
