@@ -31,7 +31,7 @@ from tests.test_gui_map import run_js  # noqa: E402
 
 def open_window(qtbot, lib, tmp_path: Path) -> MainWindow:
     window = MainWindow(lib, AppSettings(str(tmp_path / "settings.ini")), check_tiles=False)
-    qtbot.addWidget(window, before_close_func=lambda w: w.map.deleteLater())
+    qtbot.addWidget(window)
     window.show()
     qtbot.waitUntil(lambda: window.map.is_ready, timeout=20000)
     return window
@@ -115,6 +115,14 @@ def test_accept_reject_and_place_through_the_ui(qtbot, filled_window, library) -
     wait_idle(qtbot, window)
     with library.catalog.reader() as session:
         assert session.get(Photo, other).review_state == "rejected"
+
+    # A refused decision stays on the photo (details) and in the log, and nothing crashes.
+    gps_photo = ids["gps"][0]
+    window.select_photo(gps_photo)
+    window.place([gps_photo], 10.0, 10.0)
+    wait_idle(qtbot, window)
+    assert "already has GPS" in window.details.problem.text()
+    assert "already has GPS" in window.logview.messages()
 
     # Place manually: switch the mode on, then a click arrives through the map bridge.
     placed = ids["nogps"][7]

@@ -188,7 +188,9 @@ class DetailsPane(QWidget):
         self.candidates.setCurrentItem(self.candidates.topLevelItem(index))
         return True
 
-    def show_details(self, details: PhotoDetails | None, pixmap: QPixmap | None = None) -> None:
+    def show_details(
+        self, details: PhotoDetails | None, pixmap: QPixmap | None = None, last_error: str | None = None
+    ) -> None:
         self.details = details
         self.candidates.blockSignals(True)
         self.candidates.clear()
@@ -218,7 +220,9 @@ class DetailsPane(QWidget):
         if details.gps_source:
             where += f"  ({details.gps_source})"
         self.location.setText(where)
-        self.problem.setText(f"Error: {details.error}" if details.error else "")
+        problems = [f"Error: {e}" for e in (details.error, last_error) if e]
+        problems += [f"Write failed: {w['error']}" for w in details.writes[:1] if w.get("error")]
+        self.problem.setText("\n".join(problems))
         for cand in details.candidates:
             self._add_candidate(cand)
         self.set_preview(pixmap)

@@ -48,6 +48,7 @@ class MainWindow(QMainWindow):
         self.scope: browse.Scope | None = None
         self.current_id: int | None = None
         self.current_details: browse.PhotoDetails | None = None
+        self.item_errors: dict[int, str] = {}  # the last failed action per photo, this session
 
         self.logview = LogView()
         logging.getLogger("geotagger").addHandler(self.logview.handler)
@@ -282,7 +283,7 @@ class MainWindow(QMainWindow):
             log.error("%s", exc)
             return
         self.current_details = details
-        self.details.show_details(details, self.thumbnails.pixmap(photo_id))
+        self.details.show_details(details, self.thumbnails.pixmap(photo_id), self.item_errors.get(photo_id))
         self._show_candidates_on_map(fit=True)
         self.update_actions()
 
@@ -416,6 +417,8 @@ class MainWindow(QMainWindow):
 
     # ---------------------------------------------------------------- workflow
     def _after_decision(self, ids: list[int], advance: bool) -> None:
+        for pid in ids:
+            self.item_errors.pop(pid, None)
         self.model.refresh(ids)
         self._refresh_counts()
         current = self.current_id
@@ -452,7 +455,7 @@ class MainWindow(QMainWindow):
             return ids
 
         self.tasks.submit(
-            "accept", work, lambda done: self._after_decision(done, advance=True), self._decision_failed
+            "accept", work, lambda done: self._after_decision(done, advance=True), self._failed_for(ids)
         )
 
     def reject(self) -> None:
@@ -468,7 +471,7 @@ class MainWindow(QMainWindow):
             return ids
 
         self.tasks.submit(
-            "reject", work, lambda done: self._after_decision(done, advance=True), self._decision_failed
+            "reject", work, lambda done: self._after_decision(done, advance=True), self._failed_for(ids)
         )
 
     def place(self, photo_ids: list[int], lat: float, lon: float, force: bool = False) -> None:
@@ -482,13 +485,20 @@ class MainWindow(QMainWindow):
             return photo_ids
 
         self.tasks.submit(
-            "place", work, lambda done: self._after_decision(done, advance=False), self._decision_failed
+            "place", work, lambda done: self._after_decision(done, advance=False), self._failed_for(photo_ids)
         )
 
-    def _decision_failed(self, exc: BaseException) -> None:
-        self.statusBar().showMessage(f"Not recorded: {exc}", 8000)
-        if self.current_id is not None:
-            self.model.refresh([self.current_id])
+    def _failed_for(self, ids: list[int]):
+        """A failure callback that keeps the error on the photos it concerns (shown in their details)."""
+
+        def failed(exc: BaseException) -> None:
+            for pid in ids:
+                self.item_errors[pid] = str(exc)
+            self.statusBar().showMessage(f"Not recorded: {exc}", 8000)
+            if self.current_id in ids:
+                self._show_photo(self.current_id)
+
+        return failed
 
     def set_place_mode(self, on: bool) -> None:
         self.map.call("setPlaceMode", on)
