@@ -96,3 +96,10 @@ def test_thumbnails_load_off_thread_with_lru(qtbot, tmp_path: Path) -> None:
         loader.pixmap(9)
     loader.wait()
     assert loader.pixmap(9) is None and 9 in loader._failed
+
+
+def test_gui_command_is_registered_and_checks_its_path(capsys, tmp_path: Path) -> None:
+    from geotagger.cli.main import main
+
+    assert main(["--library", str(tmp_path / "l.sqlite"), "gui", str(tmp_path / "missing")]) == 1
+    assert "does not exist" in capsys.readouterr().err
