@@ -7,7 +7,9 @@ whose service is not available is disabled with a tooltip saying so, instead of 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -50,6 +52,43 @@ def find(action: str) -> Callable[..., Any] | None:
         if callable(func):
             return func
     return None
+
+
+def available(action: str) -> bool:
+    """Whether the action's service is installed, without importing it (cheap: for enabling actions
+    on the GUI thread; the import itself happens in a worker on first use)."""
+    for module_name, func_name in OPERATIONS[action]:
+        full = f"geotagger.services.{module_name}"
+        if full in _broken:
+            continue
+        module = sys.modules.get(full)
+        if module is not None:
+            if callable(getattr(module, func_name, None)):
+                return True
+            continue
+        try:
+            if importlib.util.find_spec(full) is not None:
+                return True
+        except (ImportError, ValueError):
+            continue
+    return False
+
+
+def lazy(action: str) -> Callable[..., Any]:
+    """A stand-in that imports the service when called (in the worker thread that calls it)."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return require(action)(*args, **kwargs)
+
+    call.__name__ = action
+    return call
+
+
+def preload() -> list[str]:
+    """Import every service now (run in a worker at start-up); returns the broken ones."""
+    for action in OPERATIONS:
+        find(action)
+    return sorted(_broken)
 
 
 def _report_broken(module: str, exc: Exception) -> None:

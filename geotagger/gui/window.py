@@ -69,6 +69,8 @@ class MainWindow(QMainWindow):
         self._connect()
         self.update_actions()
         self.reload()
+        # Import the services in the background so the first click does not wait for them.
+        self.tasks.submit("prepare", ops.preload, lambda _broken: self.update_actions())
 
     # ---------------------------------------------------------------- construction
     def _action(self, text: str, slot, shortcut=None, tip: str = "", checkable: bool = False) -> QAction:
@@ -348,7 +350,7 @@ class MainWindow(QMainWindow):
             self.act_export: ("export", True),
         }
         for action, (op, ok) in wanted.items():
-            available = ops.find(op) is not None
+            available = ops.available(op)
             action.setEnabled(
                 available
                 and ok
@@ -356,8 +358,8 @@ class MainWindow(QMainWindow):
             )
             if not available:
                 action.setToolTip(ops.missing_reason(op))
-        self.details.overlay.setEnabled(has_cands and ops.find("explain") is not None)
-        if ops.find("explain") is None:
+        self.details.overlay.setEnabled(has_cands and ops.available("explain"))
+        if not ops.available("explain"):
             self.details.overlay.setToolTip(ops.missing_reason("explain"))
 
     # ---------------------------------------------------------------- view events
@@ -435,7 +437,7 @@ class MainWindow(QMainWindow):
         ids = self.selected_ids()
         if not ids or not self.act_accept.isEnabled():
             return
-        accept = ops.require("accept")
+        accept = ops.lazy("accept")
         chosen = self.details.current_candidate() or 0
         rank = None
         if len(ids) == 1 and self.current_details is not None and self.current_details.candidates:
@@ -462,7 +464,7 @@ class MainWindow(QMainWindow):
         ids = self.selected_ids()
         if not ids or not self.act_reject.isEnabled():
             return
-        reject = ops.require("reject")
+        reject = ops.lazy("reject")
         lib = self.lib
 
         def work() -> list[int]:
@@ -476,7 +478,7 @@ class MainWindow(QMainWindow):
 
     def place(self, photo_ids: list[int], lat: float, lon: float, force: bool = False) -> None:
         """Manual placement: an exact location chosen on the map (force: move a photo's own GPS)."""
-        accept = ops.require("accept")
+        accept = ops.lazy("accept")
         lib = self.lib
 
         def work() -> list[int]:
@@ -517,7 +519,7 @@ class MainWindow(QMainWindow):
             self.place(ids, lat, lon)
 
     def _on_marker_dragged(self, photo_id: int, lat: float, lon: float) -> None:
-        if ops.find("accept") is not None:
+        if ops.available("accept"):
             # Dragging the photo's own marker is an explicit request to move its recorded location.
             own = self.current_details is not None and self.current_details.id == photo_id
             self.place([photo_id], lat, lon, force=own and self.current_details.gps_lat is not None)
@@ -529,9 +531,9 @@ class MainWindow(QMainWindow):
         if not on:
             self.details.set_preview(self.thumbnails.pixmap(details.id))
             return
-        explain = ops.find("explain")
-        if explain is None:
+        if not ops.available("explain"):
             return
+        explain = ops.lazy("explain")
         candidate = self.details.current_candidate() or 0  # 0 = best, as explaining.explain counts
         out = self.lib.side_dir("overlays") / f"{details.id}-{candidate}.png"
         lib = self.lib
@@ -567,7 +569,7 @@ class MainWindow(QMainWindow):
             folder = QFileDialog.getExistingDirectory(self, "Add a folder of photos")
         if not folder:
             return
-        index = ops.require("index")
+        index = ops.lazy("index")
         lib = self.lib
 
         def work(progress, cancel):
@@ -582,7 +584,7 @@ class MainWindow(QMainWindow):
         self.tasks.submit("index", work, done, lambda _e: self.reload(), long=True)
 
     def locate(self) -> None:
-        locate = ops.require("locate")
+        locate = ops.lazy("locate")
         lib = self.lib
         device = self.settings.get("locate/device")
         ids = self.selected_ids() if len(self.selected_ids()) > 1 else None
@@ -594,7 +596,7 @@ class MainWindow(QMainWindow):
         self.tasks.submit("locate", work, lambda _r: self.reload(), lambda _e: self.reload(), long=True)
 
     def write(self) -> None:
-        write = ops.require("write")
+        write = ops.lazy("write")
         lib = self.lib
         policy = self.settings.get("write/sidecar")
 
@@ -612,7 +614,7 @@ class MainWindow(QMainWindow):
         self.tasks.submit("write", work, done, lambda _e: self.reload(), long=True)
 
     def undo(self) -> None:
-        undo = ops.require("undo")
+        undo = ops.lazy("undo")
         lib = self.lib
 
         def done(result) -> None:
@@ -629,7 +631,7 @@ class MainWindow(QMainWindow):
         albums = [a["name"] for a in list_albums(self.lib)] if list_albums else []
         dialog = ExportDialog(self, self.filter_name, albums)
         if dialog.exec():
-            export = ops.require("export")
+            export = ops.lazy("export")
             lib = self.lib
             kwargs = dialog.values()
             self.tasks.submit(
