@@ -77,6 +77,7 @@ class Explanation:
             "imagenet": [{"class": c, "p": round(p, 4)} for c, p in self.imagenet],
             "overlay": str(self.overlay) if self.overlay else None,
             "note": self.note,
+            "seconds": round(self.seconds, 3),
         }
 
 
