@@ -218,3 +218,29 @@ def test_index_accept_write_end_to_end(qtbot, library, tmp_path: Path, monkeypat
     ).stdout.split()
     assert [float(v) for v in out] == pytest.approx([best.lat, best.lon], abs=1e-5)
     assert window.sidebar.filter_count_text("written") == "Written  (1)"
+
+
+def test_map_follows_a_dark_palette(qtbot, filled_window) -> None:
+    from PySide6.QtGui import QColor, QPalette
+    from PySide6.QtWidgets import QApplication
+
+    from geotagger.gui.mappane import palette_colors
+
+    window, _ = filled_window
+    app = QApplication.instance()
+    original = app.palette()
+    dark = QPalette(original)
+    for role, color in ((QPalette.ColorRole.Window, "#2b2b2d"), (QPalette.ColorRole.Base, "#1f1f21")):
+        dark.setColor(role, QColor(color))
+    try:
+        app.setPalette(dark)
+        qtbot.waitUntil(lambda: not window.map.is_ready, timeout=5000)
+        qtbot.waitUntil(lambda: window.map.is_ready, timeout=20000)
+        water = QColor(palette_colors()["water"])
+        css = run_js(
+            qtbot, window.map, "getComputedStyle(document.querySelector('.folium-map')).backgroundColor"
+        )
+        assert css == f"rgb({water.red()}, {water.green()}, {water.blue()})"
+        assert water.lightness() < 80  # dark water under a dark theme
+    finally:
+        app.setPalette(original)

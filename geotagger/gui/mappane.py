@@ -152,6 +152,7 @@ class MapPane(QWebEngineView):
     def load_map(self, tiles: TileSource | None = None) -> None:
         """(Re)build the page, e.g. after the tile source or the theme changed."""
         self._ready = False
+        self.tiles = tiles
         colors = palette_colors()
         dark = QApplication.palette().color(QPalette.ColorRole.Window).lightness() < 128
         html = build_map_page(

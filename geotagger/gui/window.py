@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, QSize, Qt
+from PySide6.QtCore import QEvent, QItemSelectionModel, QSize, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -690,6 +690,14 @@ class MainWindow(QMainWindow):
 
     def _toggle_log(self) -> None:
         self.log_dock.setVisible(not self.log_dock.isVisible())
+
+    def changeEvent(self, event) -> None:  # noqa: N802
+        """Light/dark switch of the system: rebuild the map page with colours from the new palette."""
+        if event.type() == QEvent.Type.PaletteChange and hasattr(self, "map"):
+            self.map.load_map(self.map.tiles)
+            self._refresh_map_library(fit=False)
+            self._show_candidates_on_map(fit=False)
+        super().changeEvent(event)
 
     def closeEvent(self, event) -> None:  # noqa: N802
         self.tasks.cancel()
