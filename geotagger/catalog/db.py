@@ -65,12 +65,15 @@ class Catalog:
 
     @contextmanager
     def reader(self) -> Iterator[Session]:
-        """A read-only session; never blocks on the writer (WAL)."""
+        """A read-only session; never blocks on the writer (WAL).
+
+        Closing (not rolling back) ends the read transaction and detaches the loaded rows with their
+        values intact, so callers may use the returned objects as snapshots.
+        """
         session = self._sessions()
         try:
             yield session
         finally:
-            session.rollback()
             session.close()
 
     @contextmanager

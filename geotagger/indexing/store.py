@@ -30,7 +30,8 @@ from geotagger.services.library import Library
 photos = Photo.__table__
 # GPS set by the user's workflow (accepted suggestion, manual placement) wins over what the file says:
 # after a write-back the file carries the same coordinate, and the photo must stay "accepted".
-_USER_GPS = photos.c.gps_source.in_((GPS_FROM_ACCEPTED, GPS_FROM_MANUAL))
+# (An OR of equalities, not IN: an expanding IN parameter cannot be used in executemany updates.)
+_USER_GPS = or_(photos.c.gps_source == GPS_FROM_ACCEPTED, photos.c.gps_source == GPS_FROM_MANUAL)
 META_COLUMNS = (
     "format",
     "width",

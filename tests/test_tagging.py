@@ -1,0 +1,100 @@
+"""`geotagger tag`: index + locate + accept confident suggestions + write, as one resumable batch."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import shutil
+import subprocess
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from geotagger.cli.main import main
+from geotagger.errors import UserInputError
+from geotagger.services import tagging
+from tests.factories import make_jpeg
+from tests.model_fixtures import lite0_pack_dir
+
+pytestmark = pytest.mark.skipif(shutil.which("exiftool") is None, reason="exiftool not installed")
+
+
+@pytest.fixture
+def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("GEOTAGGER_MODELS_DIR", str(lite0_pack_dir().parent))
+    photos = tmp_path / "trip"
+    start = datetime(2023, 7, 1, 10, 0)
+    for i in range(6):  # a walk through Lauterbrunnen, every other photo from a camera without GPS
+        when = start + timedelta(minutes=10 * i)
+        lat, lon = 46.59 + 0.001 * i, 7.90 + 0.001 * i
+        if i % 2 == 0:
+            make_jpeg(photos / f"gps_{i}.jpg", lat=lat, lon=lon, taken=when, color=(40 * i, 120, 200))
+        else:
+            make_jpeg(photos / f"cam_{i}.jpg", taken=when, color=(40 * i, 120, 200))
+    make_jpeg(photos / "undated.jpg", taken=None, color=(200, 30, 30))
+    return photos
+
+
+def _hashes(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+def test_dry_run_then_tag_then_resume(library, folder: Path, tmp_path: Path) -> None:
+    before = _hashes(folder)
+    dry = tagging.tag(library, [folder], min_confidence=0.5, dry_run=True)
+    assert _hashes(folder) == before, "a dry run changed a file"
+    planned = {Path(r.file).name: r for r in dry.rows}
+    cams = {"cam_1.jpg", "cam_3.jpg", "cam_5.jpg"}
+    assert {n for n, r in planned.items() if r.action == "would write"} >= cams
+    assert all(r.confidence >= 0.5 for r in dry.rows if r.action == "would write")
+    assert not any(n.startswith("gps_") for n in planned)  # photos with real GPS are never candidates
+
+    report = tagging.tag(library, [folder], min_confidence=0.5)
+    done = {Path(r.file).name: r for r in report.rows}
+    assert {n for n, r in done.items() if r.action == "written"} >= cams
+    out = subprocess.run(
+        [
+            "exiftool",
+            "-json",
+            "-n",
+            "-GPSLatitude",
+            "-GPSLongitude",
+            *(str(folder / f"cam_{i}.jpg") for i in (1, 3, 5)),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    for row in json.loads(out.stdout):
+        assert row["GPSLatitude"] == pytest.approx(46.593, abs=0.01)
+        assert row["GPSLongitude"] == pytest.approx(7.903, abs=0.01)
+
+    again = tagging.tag(library, [folder], min_confidence=0.5)
+    assert again.count("written") == 0
+    assert {Path(r.file).name for r in again.rows if r.reason == "already written"} >= cams
+
+
+def test_threshold_skips_and_report_file(library, folder: Path, tmp_path: Path, capsys) -> None:
+    report_file = tmp_path / "report.csv"
+    code = main(
+        [
+            "--library",
+            str(library.catalog.path),
+            "tag",
+            str(folder),
+            "--min-confidence",
+            "1.0",
+            "--dry-run",
+            "--report",
+            str(report_file),
+        ]
+    )
+    assert code == 0
+    rows = list(csv.DictReader(report_file.open(encoding="utf-8")))
+    assert {r["action"] for r in rows} == {"skipped"}
+    assert any("below 1.00" in r["reason"] for r in rows)
+    assert "0 would be written" in capsys.readouterr().out
+    with pytest.raises(UserInputError):
+        tagging.tag(library, [folder], min_confidence=1.5)
