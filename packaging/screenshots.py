@@ -121,9 +121,7 @@ def main() -> int:
         window.statusBar().clearMessage()
         shots = [args.out / "main.png"]
         window.grab().save(str(shots[0]))
-        app.setPalette(_dark_palette())
-        window.map.load_map(None)
-        window.reload()
+        app.setPalette(_dark_palette())  # the window rebuilds its map page for the new palette
         _wait(app, lambda: window.map.is_ready)
         _settle(app, 2.0)
         window.statusBar().clearMessage()
