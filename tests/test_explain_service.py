@@ -148,3 +148,14 @@ def test_library_class_candidate_uses_the_library_heads(setup):
     exp = explaining.explain(lib, pid, ocr=False)
     assert exp.method == "class activation map"
     assert "Lyon" in exp.note
+
+
+def test_cli_batch_mode_reports_failures_and_goes_on(setup, capsys):
+    lib, query, _near, pid = setup
+    rc = main(["--library", lib.location, "explain", str(query), "/nope.jpg", "--no-ocr", "--format", "json"])
+    assert rc == 0
+    captured = capsys.readouterr()
+    data = json.loads(captured.out)
+    assert data[0]["photo"] == str(query) and data[0]["method"] == "similarity to neighbour"
+    assert data[1]["photo"] == "/nope.jpg" and data[1]["error"]
+    assert main(["--library", lib.location, "explain", str(query), str(query), "--overlay", "x.png"]) == 1
