@@ -111,7 +111,7 @@ def load_lite(variant: str) -> Any:
     net = EfficientNet.from_name(recipe["arch_name"], num_classes=1000)
     state = torch.load(weights, map_location="cpu", weights_only=True)
     net.load_state_dict(state, strict=True)
-    net.set_swish(memory_efficient=False)
+    # Lite models use ReLU6 throughout; set_swish() would replace it with Swish, so it is not called.
     return net.eval()
 
 
