@@ -1,0 +1,446 @@
+"""Locating photos without GPS: evidence from time and the library model, fused, calibrated, stored.
+
+``locate`` is idempotent: a photo is recomputed only when its fingerprint, the embedding model, the
+library model or the set of geotagged photos changed. It stores the top-5 fused candidates as Suggestion
+rows and moves photos from review state "none" to "suggested"; accepted, rejected and written photos are
+never touched. ``train_library_model`` (re)trains the library model; ``locate`` does it on its own when
+enough new geotagged photos or accepted suggestions have arrived.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import delete, or_, select
+
+from geotagger.catalog.schema import (
+    REVIEW_ACCEPTED,
+    REVIEW_NONE,
+    REVIEW_SUGGESTED,
+    STATUS_OK,
+    Decision,
+    Photo,
+    Setting,
+    Suggestion,
+)
+from geotagger.errors import UserInputError
+from geotagger.locate import library_training
+from geotagger.locate.fusion import SOURCES, EvidenceContext
+from geotagger.locate.time_evidence import PhotoPoint, camera_key, capture_seconds
+from geotagger.progress import CancelToken, Progress
+from geotagger.services.library import Library
+
+log = logging.getLogger(__name__)
+
+MODEL_SETTING = "library_model"
+RETRAIN_MIN_CHANGED = 10  # new/removed geotagged photos before an automatic retrain ...
+RETRAIN_MIN_SHARE = 0.05  # ... and at least this share of the trained set
+
+
+@dataclass
+class TrainReport:
+    known_photos: int
+    embedded: int
+    heads: list[dict[str, Any]]  # per level: tau, classes
+    heldout: dict[str, Any]  # per source set: held-out accuracy per radius, calibration samples
+    version: str
+    seconds: float
+    device: str | None = None
+
+    def summary(self) -> str:
+        heads = (
+            ", ".join(f"{h['classes']} classes (tau {h['tau']})" for h in self.heads)
+            or "none (neighbours only)"
+        )
+        return (
+            f"library model {self.version}: {self.known_photos} geotagged photos, {self.embedded} embedded; "
+            f"heads: {heads}; {self.seconds:.1f} s"
+        )
+
+
+@dataclass
+class LocateReport:
+    considered: int = 0
+    located: int = 0
+    unchanged: int = 0
+    no_evidence: int = 0
+    embedded: int = 0
+    device: str | None = None
+    retrained: bool = False
+    model_version: str | None = None
+    errors: dict[str, str] = field(default_factory=dict)  # path -> reason
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        parts = [f"{self.located} photos located", f"{self.unchanged} unchanged"]
+        if self.no_evidence:
+            parts.append(f"{self.no_evidence} without any evidence")
+        if self.errors:
+            parts.append(f"{len(self.errors)} could not be read")
+        extra = f"; embeddings on {self.device}" if self.device else ""
+        return ", ".join(parts) + f" ({self.seconds:.1f} s{extra})"
+
+
+# -- reading the catalog --------------------------------------------------------------------------------
+
+
+def _point(photo: Photo, lat: float | None = None, lon: float | None = None) -> PhotoPoint:
+    local, utc = capture_seconds(photo.taken_at, photo.taken_offset_min)
+    return PhotoPoint(
+        id=photo.id,
+        path=photo.path,
+        folder=photo.folder,
+        local_s=local,
+        utc_s=utc,
+        camera=camera_key(photo.camera_make, photo.camera_model, photo.camera_serial),
+        lat=lat,
+        lon=lon,
+    )
+
+
+def known_points(lib: Library) -> tuple[list[PhotoPoint], dict[int, str]]:
+    """Geotagged photos (GPS in the file, or an accepted exact position) and their fingerprints."""
+    with lib.catalog.reader() as session:
+        photos = session.scalars(
+            select(Photo).where(
+                Photo.status == STATUS_OK, Photo.gps_lat.is_not(None), Photo.gps_lon.is_not(None)
+            )
+        ).all()
+        points = [_point(p, p.gps_lat, p.gps_lon) for p in photos]
+        fingerprints = {p.id: p.fingerprint for p in photos}
+        accepted = session.execute(
+            select(Photo, Decision)
+            .join(Decision, Decision.photo_id == Photo.id)
+            .where(
+                Photo.review_state == REVIEW_ACCEPTED,
+                Photo.gps_lat.is_(None),
+                Photo.status == STATUS_OK,
+                Decision.action == "accept",
+                Decision.undone_at.is_(None),
+                Decision.level == "exact",
+            )
+            .order_by(Decision.id)
+        ).all()
+        latest: dict[int, tuple[Photo, Decision]] = {}
+        for photo, decision in accepted:
+            latest[photo.id] = (photo, decision)
+        for photo, decision in latest.values():
+            if decision.lat is not None and decision.lon is not None:
+                points.append(_point(photo, decision.lat, decision.lon))
+                fingerprints[photo.id] = photo.fingerprint
+    return points, fingerprints
+
+
+def _known_digest(points: Sequence[PhotoPoint]) -> str:
+    h = hashlib.sha1()
+    for p in sorted(points, key=lambda p: p.id):
+        h.update(f"{p.id}:{p.lat:.6f}:{p.lon:.6f};".encode())
+    return h.hexdigest()[:12]
+
+
+def _targets(lib: Library, paths: Sequence[Path | str] | None) -> list[Photo]:
+    query = select(Photo).where(
+        Photo.status == STATUS_OK,
+        or_(Photo.gps_lat.is_(None), Photo.gps_lon.is_(None)),
+        Photo.review_state.in_((REVIEW_NONE, REVIEW_SUGGESTED)),
+    )
+    if paths:
+        clauses = []
+        for raw in paths:
+            resolved = str(Path(raw).expanduser().resolve())
+            clauses.append(Photo.path == resolved)
+            clauses.append(Photo.path.startswith(resolved.rstrip("/\\") + "/"))
+            clauses.append(Photo.path.startswith(resolved.rstrip("/\\") + "\\"))
+        query = query.where(or_(*clauses))
+    with lib.catalog.reader() as session:
+        return list(session.scalars(query.order_by(Photo.path)).all())
+
+
+# -- the library model -----------------------------------------------------------------------------------
+
+
+def _embeddings(
+    lib: Library,
+    fingerprints: dict[int, str],
+    *,
+    device: str,
+    batch_size: int | None,
+    progress: Progress | None,
+    cancel: CancelToken | None,
+) -> tuple[str, dict[int, np.ndarray], Any]:
+    """Embed what the store lacks and return (model id, photo id -> vector, embed summary)."""
+    from geotagger.locate.embedding_store import EmbeddingStore
+    from geotagger.services import models
+
+    pack = models.ensure_default_pack(progress=progress)
+    summary = models.embed_photos(
+        lib,
+        pack,
+        photo_ids=sorted(fingerprints),
+        device=device,
+        batch_size=batch_size,
+        progress=progress,
+        cancel=cancel,
+    )
+    store = EmbeddingStore(lib, pack.id, digest=pack.digest, dim=pack.embedding_dim)
+    vectors = store.get(list(set(fingerprints.values())))
+    out = {pid: vectors[fp] for pid, fp in fingerprints.items() if fp in vectors}
+    return pack.id, out, summary
+
+
+def _model_dir(lib: Library) -> Path:
+    return lib.side_dir("library-model")
+
+
+def train_library_model(
+    lib: Library,
+    *,
+    device: str = "auto",
+    batch_size: int | None = None,
+    progress: Progress | None = None,
+    cancel: CancelToken | None = None,
+) -> TrainReport:
+    """Train the library model (heads + neighbours) and the fusion/calibration on the library's own
+    geotagged photos. Raises UserInputError when the library has no geotagged photo at all."""
+    started = time.monotonic()
+    known, fingerprints = known_points(lib)
+    if not known:
+        raise UserInputError(
+            "the library has no geotagged photos to learn from: place a few photos by hand "
+            "(geotagger accept PHOTO --lat X --lon Y) or import a global model (geotagger models import-semp PATH)"
+        )
+    model_id, vectors, summary = _embeddings(
+        lib, fingerprints, device=device, batch_size=batch_size, progress=progress, cancel=cancel
+    )
+    trained = library_training.train(known, vectors, model_id, progress=progress, cancel=cancel)
+    version = f"{_known_digest(known)}-{int(time.time())}"
+    trained.library.info.update({"version": version})
+    library_training.save(trained, _model_dir(lib), version)
+    with lib.catalog.writer() as session:
+        session.merge(
+            Setting(
+                key=MODEL_SETTING,
+                value={
+                    "version": version,
+                    "model_id": model_id,
+                    "known": len(known),
+                    "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "heldout": trained.heldout,
+                },
+            )
+        )
+    return TrainReport(
+        known_photos=len(known),
+        embedded=len(vectors),
+        heads=[{"tau": lv.tau, "classes": len(lv.class_names)} for lv in trained.library.levels],
+        heldout=trained.heldout,
+        version=version,
+        seconds=time.monotonic() - started,
+        device=getattr(summary, "device", None),
+    )
+
+
+def _needs_training(lib: Library, known: Sequence[PhotoPoint]) -> bool:
+    trained = library_training.load_ids(_model_dir(lib))
+    if trained is None:
+        return True
+    current = {p.id for p in known}
+    changed = len(current ^ trained)
+    return changed >= max(RETRAIN_MIN_CHANGED, RETRAIN_MIN_SHARE * max(len(trained), 1))
+
+
+# -- locating -----------------------------------------------------------------------------------------------
+
+
+def locate(
+    lib: Library,
+    paths: Sequence[Path | str] | None = None,
+    *,
+    device: str = "auto",
+    batch_size: int | None = None,
+    progress: Progress | None = None,
+    cancel: CancelToken | None = None,
+    sources: Sequence[str] | None = None,
+) -> LocateReport:
+    """Estimate where the photos without GPS (under ``paths``, all if None) were taken.
+
+    ``sources`` restricts the evidence (default: all; "time" or "library" alone for benchmarks).
+    """
+    from geotagger.geo.geocoder import ReverseGeocoder
+
+    started = time.monotonic()
+    sources = tuple(sources or SOURCES)
+    unknown = set(sources) - set(SOURCES)
+    if unknown:
+        raise UserInputError(
+            f"unknown evidence source(s): {', '.join(sorted(unknown))}; use {', '.join(SOURCES)}"
+        )
+    report = LocateReport()
+    known, known_fps = known_points(lib)
+    if not known:
+        raise UserInputError(
+            "the library has no geotagged photos to learn from: place a few photos by hand "
+            "(geotagger accept PHOTO --lat X --lon Y) or import a global model (geotagger models import-semp PATH)"
+        )
+    if _needs_training(lib, known):
+        train_library_model(lib, device=device, batch_size=batch_size, progress=progress, cancel=cancel)
+        report.retrained = True
+    trained = library_training.load(_model_dir(lib))
+    fusion = trained.fusion_for(sources)
+    targets = _targets(lib, paths)
+    report.considered = len(targets)
+    if not targets:
+        report.seconds = time.monotonic() - started
+        return report
+    target_fps = {p.id: p.fingerprint for p in targets}
+    model_id, vectors, summary = _embeddings(
+        lib,
+        {**known_fps, **target_fps},
+        device=device,
+        batch_size=batch_size,
+        progress=progress,
+        cancel=cancel,
+    )
+    report.embedded = int(getattr(summary, "computed", 0))
+    report.device = getattr(summary, "device", None)
+    fp_to_path = {p.fingerprint: p.path for p in targets}
+    for fp, reason in getattr(summary, "errors", {}).items():
+        report.errors[fp_to_path.get(fp, fp)] = reason
+    library = trained.library_with(known, vectors, model_id)
+    context = EvidenceContext(known, library)
+    digest = _known_digest(known)
+    report.model_version = trained.version
+    existing = _existing_keys(lib, [p.id for p in targets])
+    results: dict[int, tuple[str, list[Any]]] = {}
+    if progress:
+        progress.start(len(targets), "locating")
+    for photo in targets:
+        if cancel:
+            cancel.check()
+        key = hashlib.sha1(
+            f"{photo.fingerprint}|{model_id}|{trained.version}|{digest}|{','.join(sources)}".encode()
+        ).hexdigest()[:16]
+        if existing.get(photo.id) == key:
+            report.unchanged += 1
+        else:
+            point = _point(photo)
+            pool = context.pool(point, vectors.get(photo.id), sources=sources)
+            candidates = fusion.candidates(pool)
+            if candidates:
+                results[photo.id] = (key, candidates)
+            else:
+                report.no_evidence += 1
+                results[photo.id] = (key, [])
+        if progress:
+            progress.advance()
+    if progress:
+        progress.finish()
+    _store(lib, results, ReverseGeocoder.default())
+    report.located = sum(1 for _, c in results.values() if c)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _existing_keys(lib: Library, photo_ids: Sequence[int]) -> dict[int, str]:
+    out: dict[int, str] = {}
+    with lib.catalog.reader() as session:
+        for i in range(0, len(photo_ids), 500):
+            chunk = list(photo_ids[i : i + 500])
+            rows = session.execute(
+                select(Suggestion.photo_id, Suggestion.evidence).where(
+                    Suggestion.photo_id.in_(chunk), Suggestion.rank == 0
+                )
+            ).all()
+            for pid, evidence in rows:
+                if isinstance(evidence, dict) and evidence.get("computed_for"):
+                    out[pid] = str(evidence["computed_for"])
+    return out
+
+
+def _store(lib: Library, results: dict[int, tuple[str, list[Any]]], geocoder: Any) -> None:
+    """Replace the suggestions of the recomputed photos (addresses looked up in one batch)."""
+    flat = [(pid, c) for pid, (_, cands) in results.items() for c in cands]
+    addresses = geocoder.lookup_many([c.lat for _, c in flat], [c.lon for _, c in flat]) if flat else []
+    now = datetime.now(UTC).replace(tzinfo=None)
+    address_of = {id(c): a for (_, c), a in zip(flat, addresses, strict=True)}
+    with lib.catalog.writer() as session:
+        ids = list(results)
+        for i in range(0, len(ids), 500):
+            session.execute(delete(Suggestion).where(Suggestion.photo_id.in_(ids[i : i + 500])))
+        for pid, (key, candidates) in results.items():
+            for rank, c in enumerate(candidates):
+                evidence = dict(c.evidence)
+                if rank == 0:
+                    evidence["computed_for"] = key
+                session.add(
+                    Suggestion(
+                        photo_id=pid,
+                        rank=rank,
+                        source=c.source,
+                        lat=c.lat,
+                        lon=c.lon,
+                        radius_km=c.radius_km,
+                        level=c.level,
+                        confidence=c.confidence,
+                        address=address_of[id(c)].to_dict(),
+                        evidence=evidence,
+                        created_at=now,
+                    )
+                )
+            if not candidates:
+                # Remember that nothing was found so the next run does not redo the work.
+                continue
+        located = [pid for pid, (_, c) in results.items() if c]
+        for i in range(0, len(located), 500):
+            for photo in session.scalars(
+                select(Photo).where(Photo.id.in_(located[i : i + 500]), Photo.review_state == REVIEW_NONE)
+            ):
+                photo.review_state = REVIEW_SUGGESTED
+        unlocated = [pid for pid, (_, c) in results.items() if not c]
+        for i in range(0, len(unlocated), 500):
+            for photo in session.scalars(
+                select(Photo).where(
+                    Photo.id.in_(unlocated[i : i + 500]), Photo.review_state == REVIEW_SUGGESTED
+                )
+            ):
+                photo.review_state = REVIEW_NONE
+
+
+# -- reading suggestions ----------------------------------------------------------------------------------
+
+
+def suggestions(lib: Library) -> list[dict[str, Any]]:
+    """The best candidate per photo with its alternatives (what `geotagger suggestions` prints)."""
+    with lib.catalog.reader() as session:
+        rows = session.execute(
+            select(Photo.id, Photo.path, Photo.review_state, Suggestion)
+            .join(Suggestion, Suggestion.photo_id == Photo.id)
+            .order_by(Photo.path, Suggestion.rank)
+        ).all()
+    out: list[dict[str, Any]] = []
+    current: dict[str, Any] | None = None
+    for pid, path, state, s in rows:
+        entry = {
+            "lat": round(s.lat, 6),
+            "lon": round(s.lon, 6),
+            "radius_km": s.radius_km,
+            "confidence": round(s.confidence, 3),
+            "level": s.level,
+            "address": (s.address or {}).get("display", ""),
+            "source": s.source,
+            "evidence": {k: v for k, v in (s.evidence or {}).items() if k != "computed_for"},
+        }
+        if current is None or current["photo_id"] != pid:
+            current = {"photo_id": pid, "file": path, "review_state": state, **entry, "alternatives": []}
+            out.append(current)
+        else:
+            current["alternatives"].append(entry)
+    return out

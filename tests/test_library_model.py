@@ -1,0 +1,100 @@
+"""The library model: neighbours, heads, persistence, and training on a library's own photos."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from geotagger.errors import ModelError
+from geotagger.locate import library_training
+from geotagger.locate.library_model import Level, LibraryModel, normalise, softmax, train_heads
+from tests.test_fusion import synthetic_library
+
+
+def _model(n: int = 30, dim: int = 16, seed: int = 0) -> LibraryModel:
+    rng = np.random.default_rng(seed)
+    return LibraryModel(
+        "m",
+        np.arange(100, 100 + n),
+        normalise(rng.normal(size=(n, dim))),
+        rng.uniform(-60, 60, n),
+        rng.uniform(-170, 170, n),
+    )
+
+
+def test_neighbours_are_sorted_exclude_self_and_respect_a_subset() -> None:
+    model = _model()
+    query = model.emb[3] * 2.0  # scale must not matter (cosine)
+    rows, sims = model.neighbours(query, k=5)
+    assert rows[0] == 3 and sims[0] == pytest.approx(1.0, abs=1e-5)
+    assert np.all(np.diff(sims) <= 1e-7)
+    rows, _ = model.neighbours(query, k=5, exclude_id=103)
+    assert 3 not in rows.tolist() and len(rows) == 5
+    rows, _ = model.neighbours(query, k=10, rows=np.array([1, 2, 3]), exclude_id=103)
+    assert sorted(rows.tolist()) == [1, 2]
+
+
+def test_heads_learn_separable_classes() -> None:
+    rng = np.random.default_rng(1)
+    centers = rng.normal(size=(4, 24))
+    y = rng.integers(0, 4, 200)
+    x = centers[y] + rng.normal(0, 0.3, (200, 24))
+    labels = np.stack([y // 2, y], axis=1)
+    labels[:5, 1] = -1  # unassigned at the fine level: ignored there
+    heads = train_heads(x, labels, [2, 4])
+    for (w, b), truth in zip(heads, (y // 2, y), strict=True):
+        assert (softmax(normalise(x) @ w + b).argmax(axis=1) == truth).mean() > 0.95
+
+
+def test_save_and_load_round_trip(tmp_path: Path) -> None:
+    model = _model()
+    level = Level(
+        "tau5",
+        ["A", "B"],
+        np.array([1.0, 2.0]),
+        np.array([3.0, 4.0]),
+        np.zeros((16, 2), np.float32),
+        np.zeros(2, np.float32),
+        tau=5,
+    )
+    model.levels, model.labels, model.hierarchy = [level], np.zeros((30, 1), int), np.array([[0], [1]])
+    model.save(tmp_path)
+    back = LibraryModel.load(tmp_path)
+    assert back.model_id == "m" and back.ids.tolist() == model.ids.tolist()
+    assert np.allclose(back.emb, model.emb, atol=1e-3)  # stored as float16
+    assert back.levels[0].class_names == ["A", "B"] and back.levels[0].tau == 5 and back.has_heads
+    assert back.levels[0].nearest_class(2.0, 4.0) == 1
+    with pytest.raises(ModelError):
+        LibraryModel.load(tmp_path / "nothing-here")
+
+
+def test_training_builds_heads_fusions_and_reloads(tmp_path: Path) -> None:
+    points, truth, emb = synthetic_library(per_trip=20)
+    known = [p for p in points if p.lat is not None]
+    trained = library_training.train(known, emb, "m", source_sets=[("time", "library"), ("library",)])
+    assert trained.library.has_heads and trained.library.labels is not None
+    assert len(trained.library.levels) >= 1 and set(trained.fusions) == {"time+library", "library"}
+    library_training.save(trained, tmp_path, "v1")
+    again = library_training.load(tmp_path)
+    assert again.version == "v1" and library_training.load_ids(tmp_path) == {p.id for p in known}
+    with pytest.raises(ModelError):
+        again.fusion_for(["time"])
+    # A photo geotagged after training is a neighbour at once (labelled by its nearest class).
+    library = again.library_with(known, emb, "m")
+    assert library.size == len(known) and library.labels is not None
+    q = next(p for p in points if p.lat is None)
+    from geotagger.locate.fusion import EvidenceContext
+
+    cands = again.fusion_for(["time", "library"]).candidates(
+        EvidenceContext(known, library).pool(q, emb[q.id])
+    )
+    assert cands and cands[0].confidence > 0
+
+
+def test_tiny_library_uses_neighbours_only() -> None:
+    points, truth, emb = synthetic_library(per_trip=4)
+    known = [p for p in points if p.lat is not None]
+    trained = library_training.train(known, emb, "m", source_sets=[("time", "library")])
+    assert not trained.library.levels and trained.library.size == len(known)
