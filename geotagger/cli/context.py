@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from geotagger.cli.progress import RichProgress
 from geotagger.progress import CancelToken, NullProgress, Progress
-from geotagger.services import Library
+
+if TYPE_CHECKING:
+    from geotagger.services import Library
 
 
 @dataclass
@@ -21,6 +24,8 @@ class CliContext:
     @property
     def library(self) -> Library:
         if self._library is None:
+            from geotagger.services import Library  # the catalog stack loads only when a command needs it
+
             self._library = Library(self.library_location)
         return self._library
 

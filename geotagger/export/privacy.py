@@ -4,13 +4,14 @@ the place, so the exact spot stays private), ``strip`` (no location at all)."""
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import shapely
 
-from geotagger.geo.geocoder import EARTH_RADIUS_KM, ReverseGeocoder, unit_vectors
 from geotagger.paths import resources_dir
+
+if TYPE_CHECKING:  # the geocoder loads scipy; import it only when coarsening
+    from geotagger.geo.geocoder import ReverseGeocoder
 
 LOCATION_MODES = ("keep", "city", "region", "strip")
 # The uncertainty written with a coarsened position, so readers do not take it for a precise fix.
@@ -33,6 +34,8 @@ def _city_centre(
     """The town people would name: the nearest GeoNames place of the same country within CITY_SNAP_KM
     whose population is at least a tenth of the largest one there (and >= 1000). The plain nearest
     place can be a monument 80 m away, which would give the position away."""
+    from geotagger.geo.geocoder import EARTH_RADIUS_KM, unit_vectors
+
     chord = 2.0 * np.sin(CITY_SNAP_KM / EARTH_RADIUS_KM / 2.0)
     point = unit_vectors(np.array([lat]), np.array([lon]))[0]
     near = geocoder.kdtree.query_ball_point(point, chord)
@@ -50,6 +53,8 @@ def _city_centre(
 
 
 def _region_centre(geocoder: ReverseGeocoder, address: dict[str, Any]) -> tuple[float, float] | None:
+    import shapely
+
     ids = address.get("ids") or {}
     for key in ("admin1", "country"):
         if key in ids:
@@ -73,7 +78,10 @@ def coarsen(
         return lat, lon, address
     if mode == "strip":
         return None
-    geocoder = geocoder or ReverseGeocoder.default()
+    if geocoder is None:
+        from geotagger.geo.geocoder import ReverseGeocoder
+
+        geocoder = ReverseGeocoder.default()
     reduced = {k: address.get(k) for k in ("country_code", "country", "admin1", "admin1_code")}
     reduced["ids"] = {k: v for k, v in (address.get("ids") or {}).items() if k in ("country", "admin1")}
     centre = None

@@ -24,8 +24,7 @@ from geotagger.catalog.schema import (
     STATUS_OK,
 )
 from geotagger.errors import NotFoundError, UserInputError
-
-FILTERS = ("all", "no-gps", "has-gps", "suggested", "accepted", "rejected", "written", "error", "missing")
+from geotagger.services.filters import FILTERS
 
 
 def filter_clause(name: str | None) -> ColumnElement[bool]:

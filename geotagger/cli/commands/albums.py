@@ -6,8 +6,7 @@ import argparse
 
 from geotagger.cli.context import CliContext
 from geotagger.cli.output import FORMATS, print_rows
-from geotagger.services import albums
-from geotagger.services.selection import FILTERS
+from geotagger.services.filters import FILTERS
 
 ORDER = 80
 
@@ -39,29 +38,39 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _create(args: argparse.Namespace, ctx: CliContext) -> int:
+    from geotagger.services import albums
+
     album = albums.create_album(ctx.library, args.name, filter=args.filter)
     ctx.say(f"created album {album.name!r}")
     return 0
 
 
 def _add(args: argparse.Namespace, ctx: CliContext) -> int:
+    from geotagger.services import albums
+
     added = albums.add_photos(ctx.library, args.name, args.photos)
     ctx.say(f"added {added} photo(s) to {args.name!r}")
     return 0
 
 
 def _remove(args: argparse.Namespace, ctx: CliContext) -> int:
+    from geotagger.services import albums
+
     removed = albums.remove_photos(ctx.library, args.name, args.photos)
     ctx.say(f"removed {removed} photo(s) from {args.name!r}")
     return 0
 
 
 def _list(args: argparse.Namespace, ctx: CliContext) -> int:
+    from geotagger.services import albums
+
     print_rows(albums.list_albums(ctx.library), ["name", "photos", "filter", "created"], args.format)
     return 0
 
 
 def _delete(args: argparse.Namespace, ctx: CliContext) -> int:
+    from geotagger.services import albums
+
     albums.delete_album(ctx.library, args.name)
     ctx.say(f"deleted album {args.name!r}")
     return 0

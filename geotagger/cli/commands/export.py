@@ -7,8 +7,7 @@ from pathlib import Path
 
 from geotagger.cli.context import CliContext
 from geotagger.export.privacy import LOCATION_MODES
-from geotagger.services import exporting
-from geotagger.services.selection import FILTERS
+from geotagger.services.filters import FILTERS
 
 ORDER = 85
 
@@ -38,6 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
+    from geotagger.services import exporting
+
     report = exporting.export(
         ctx.library,
         args.dest,

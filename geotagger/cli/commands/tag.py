@@ -8,7 +8,6 @@ from pathlib import Path
 from geotagger.cli.context import CliContext
 from geotagger.cli.output import print_rows
 from geotagger.geo.address import LEVELS
-from geotagger.services import tagging
 
 ORDER = 70
 
@@ -34,6 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
+    from geotagger.services import tagging
+
     report = tagging.tag(
         ctx.library,
         args.paths,
