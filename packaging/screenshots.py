@@ -71,6 +71,7 @@ def main() -> int:
     parser.add_argument("--size", default="1366x768")
     parser.add_argument("--no-locate", action="store_true", help="skip Locate even when available")
     parser.add_argument("--sources", default="", help="evidence for Locate, e.g. 'time' (default: all)")
+    parser.add_argument("--library", type=Path, help="catalog to use; reused as is when it exists")
     args = parser.parse_args()
     if not args.photos.is_dir():
         print(f"error: {args.photos} is not a folder", file=sys.stderr)
@@ -89,12 +90,14 @@ def main() -> int:
     from geotagger.services import Library, browse
 
     with tempfile.TemporaryDirectory(prefix="geotagger-shots-") as tmp:
-        lib = Library(Path(tmp) / "library.sqlite")
+        reuse = args.library is not None and args.library.exists()
+        lib = Library(args.library or Path(tmp) / "library.sqlite")
         started = time.monotonic()
-        ops.require("index")(lib, [args.photos])
-        print(f"indexed {args.photos} in {time.monotonic() - started:.1f} s")
+        if not reuse:
+            ops.require("index")(lib, [args.photos])
+            print(f"indexed {args.photos} in {time.monotonic() - started:.1f} s")
         locate = ops.find("locate")
-        if locate is not None and not args.no_locate:
+        if locate is not None and not args.no_locate and not reuse:
             started = time.monotonic()
             sources = [x for x in args.sources.split(",") if x] or None
             try:

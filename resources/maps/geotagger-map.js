@@ -124,12 +124,15 @@
       layer.clearLayers();
       var photo = payload.photo || {};
       var accent = state.colors.accent || "#1f6fd1";
+      var focusArea = L.latLngBounds([]);  // every marker and the best candidate's circle
       (payload.candidates || []).forEach(function (c) {
+        focusArea.extend([c.lat, c.lon]);
         var strength = Math.max(0.15, Math.min(1, c.confidence || 0));
         if (c.radius_km > 0) {
-          L.circle([c.lat, c.lon], { radius: c.radius_km * 1000, color: accent, weight: c.index === 0 ? 2 : 1,
-                                     fillColor: accent, fillOpacity: 0.08 + 0.17 * strength,
-                                     interactive: false }).addTo(layer);
+          var circle = L.circle([c.lat, c.lon], { radius: c.radius_km * 1000, color: accent,
+                                                  weight: c.index === 0 ? 2 : 1, fillColor: accent,
+                                                  fillOpacity: 0.08 + 0.17 * strength, interactive: false }).addTo(layer);
+          if (c.index === 0) { focusArea.extend(circle.getBounds()); }
         }
         if (c.outline) {
           L.geoJSON(c.outline, { interactive: false, style: { color: accent, weight: 2, dashArray: "4 4",
@@ -150,6 +153,7 @@
         });
       });
       if (photo.lat !== null && photo.lat !== undefined) {
+        focusArea.extend([photo.lat, photo.lon]);
         var own = L.marker([photo.lat, photo.lon], { draggable: true, title: photo.title || "",
                                                      zIndexOffset: 2000 }).addTo(layer);
         own.bindTooltip(escapeHtml(photo.title || "") + " (current location)", { direction: "top" });
@@ -158,17 +162,20 @@
           if (state.bridge) { state.bridge.markerDragged(photo.id, ll.lat, ll.lng); }
         });
       }
-      if (payload.fit && layer.getLayers().length) {
-        var bounds = layer.getBounds();
-        if (bounds.isValid()) { state.map.fitBounds(bounds.pad(0.3), { maxZoom: 13 }); }
+      if (payload.fit && focusArea.isValid()) {
+        state.map.fitBounds(focusArea.pad(0.3), { maxZoom: 13, animate: false });
       }
     },
 
-    focus: function (lat, lon, zoom) { state.map.setView([lat, lon], zoom || state.map.getZoom()); },
+    /* Programmatic moves never animate: Leaflet drops a new view requested while a zoom animation
+       runs, so a quick focus-then-fit would leave the map at the first view. */
+    focus: function (lat, lon, zoom) {
+      state.map.setView([lat, lon], zoom || state.map.getZoom(), { animate: false });
+    },
 
     fitAll: function () {
       var bounds = state.library.getBounds();
-      if (bounds.isValid()) { state.map.fitBounds(bounds.pad(0.1), { maxZoom: 12 }); }
+      if (bounds.isValid()) { state.map.fitBounds(bounds.pad(0.1), { maxZoom: 12, animate: false }); }
     },
 
     setPlaceMode: function (on) {
