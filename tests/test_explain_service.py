@@ -159,3 +159,13 @@ def test_cli_batch_mode_reports_failures_and_goes_on(setup, capsys):
     assert data[0]["photo"] == str(query) and data[0]["method"] == "similarity to neighbour"
     assert data[1]["photo"] == "/nope.jpg" and data[1]["error"]
     assert main(["--library", lib.location, "explain", str(query), str(query), "--overlay", "x.png"]) == 1
+
+
+def test_missing_ocr_models_are_reported_not_fatal(setup, monkeypatch):
+    import geotagger.explain.explainer as explainer_module
+
+    monkeypatch.setattr(explainer_module, "ocr_available", lambda: False)
+    lib, query, _near, _pid = setup
+    exp = explaining.explain(lib, str(query), ocr=True)
+    assert exp.attribution is not None and exp.ocr_text == ""
+    assert "rapidocr-onnxruntime" in exp.ocr_note and "--no-deps" in exp.ocr_note

@@ -60,6 +60,7 @@ class Explanation:
     masks: dict[str, np.ndarray] = field(default_factory=dict)
     overlay: Path | None = None
     note: str = ""
+    ocr_note: str = ""  # why OCR did not run, when it was asked for
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -77,6 +78,7 @@ class Explanation:
             "imagenet": [{"class": c, "p": round(p, 4)} for c, p in self.imagenet],
             "overlay": str(self.overlay) if self.overlay else None,
             "note": self.note,
+            "ocr_note": self.ocr_note,
             "seconds": round(self.seconds, 3),
         }
 
@@ -241,7 +243,7 @@ def explain(
     result = explainer.explain(image, target, ocr=ocr)
     exp = _from_result(base, result, target)
     if ocr and explainer.ocr_missing:
-        exp.note = f"OCR is off: its models are not installed ({INSTALL_HINT})"
+        exp.ocr_note = f"OCR did not run: its models are not installed ({INSTALL_HINT})"
     if overlay is not None:
         from geotagger.explain import overlay as ov
 

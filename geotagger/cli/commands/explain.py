@@ -86,6 +86,8 @@ def _print_table(exp: explaining.Explanation, ctx: CliContext) -> None:
     if exp.ocr_text:
         scripts = ", ".join(f"{s} {p:.0%}" for s, p in exp.text_scripts)
         print(f"  text      {exp.ocr_text}" + (f"  [{scripts}]" if scripts else ""))
+    if exp.ocr_note:
+        ctx.say(exp.ocr_note)
     if exp.overlay:
         ctx.say(f"overlay written to {exp.overlay}")
 
