@@ -651,8 +651,8 @@ class MainWindow(QMainWindow):
             if self.settings.get("map/tiles") != before:
                 tiles = OSM if self.settings.get("map/tiles") == "osm" and tiles_reachable(OSM) else None
                 self.map.load_map(tiles)
-                self._refresh_map_library()
-                self._show_candidates_on_map(fit=False)
+                self._refresh_map_library(fit=self.current_details is None)
+                self._show_candidates_on_map(fit=True)
 
     # ---------------------------------------------------------------- task feedback
     def _on_long_started(self, name: str) -> None:
@@ -695,8 +695,10 @@ class MainWindow(QMainWindow):
         """Light/dark switch of the system: rebuild the map page with colours from the new palette."""
         if event.type() == QEvent.Type.PaletteChange and hasattr(self, "map"):
             self.map.load_map(self.map.tiles)
-            self._refresh_map_library(fit=False)
-            self._show_candidates_on_map(fit=False)
+            self._refresh_map_library(fit=self.current_details is None)
+            self._show_candidates_on_map(fit=True)
+            if self.details.current_candidate() is not None:
+                self._on_candidate(self.details.current_candidate())
         super().changeEvent(event)
 
     def closeEvent(self, event) -> None:  # noqa: N802

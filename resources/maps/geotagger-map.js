@@ -129,9 +129,12 @@
         focusArea.extend([c.lat, c.lon]);
         var strength = Math.max(0.15, Math.min(1, c.confidence || 0));
         if (c.radius_km > 0) {
-          var circle = L.circle([c.lat, c.lon], { radius: c.radius_km * 1000, color: accent,
-                                                  weight: c.index === 0 ? 2 : 1, fillColor: accent,
-                                                  fillOpacity: 0.08 + 0.17 * strength, interactive: false }).addTo(layer);
+          // Only the best candidate's area is filled: wide circles of weaker ones would tint the map.
+          var best = c.index === 0;
+          var circle = L.circle([c.lat, c.lon], { radius: c.radius_km * 1000, color: accent, weight: best ? 2 : 1,
+                                                  opacity: best ? 0.9 : 0.5, dashArray: best ? null : "3 5",
+                                                  fillColor: accent, fillOpacity: best ? 0.06 + 0.12 * strength : 0,
+                                                  interactive: false }).addTo(layer);
           if (c.index === 0) { focusArea.extend(circle.getBounds()); }
         }
         if (c.outline) {
