@@ -81,7 +81,7 @@ def test_page_loads_leaflet_and_shows_markers(qtbot, pane) -> None:
     # Candidate markers are numbered for the 1-5 keys.
     square = {"type": "Polygon", "coordinates": [[[7, 46], [8, 46], [8, 47], [7, 47], [7, 46]]]}
     pane.call("showOutline", square)
-    dashed = "document.querySelectorAll('.leaflet-overlay-pane path[stroke-dasharray]').length"
+    dashed = "document.querySelectorAll('.leaflet-overlay-pane path.gt-outline').length"
     qtbot.waitUntil(lambda: run_js(qtbot, pane, dashed) == 1, timeout=5000)
     labels = run_js(
         qtbot, pane, "Array.from(document.querySelectorAll('.gt-cand')).map(e => e.textContent).join()"

@@ -116,7 +116,8 @@
       if (state.outline) { state.map.removeLayer(state.outline); state.outline = null; }
       if (!geometry) { return; }
       state.outline = L.geoJSON(geometry, { interactive: false, style: {
-        color: state.colors.accent || "#1f6fd1", weight: 2, dashArray: "6 4", fillOpacity: 0.06 } }).addTo(state.map);
+        color: state.colors.accent || "#1f6fd1", weight: 2, dashArray: "6 4", fillOpacity: 0.06,
+        className: "gt-outline" } }).addTo(state.map);
     },
 
     showCandidates: function (payload) {
