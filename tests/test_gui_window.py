@@ -244,3 +244,19 @@ def test_map_follows_a_dark_palette(qtbot, filled_window) -> None:
         assert water.lightness() < 80  # dark water under a dark theme
     finally:
         app.setPalette(original)
+
+
+def test_online_tiles_only_when_enabled_and_reachable(qtbot, library, tmp_path: Path, monkeypatch) -> None:
+    import geotagger.gui.window as window_module
+
+    probes = []
+    monkeypatch.setattr(window_module, "tiles_reachable", lambda source: probes.append(source) or True)
+    window = open_window(qtbot, library, tmp_path)
+    assert window.map.tiles is None and probes == []  # default: offline, nothing fetched
+    window.check_tiles = True
+    window.settings.set("map/tiles", "osm")
+    window.apply_tile_setting()
+    qtbot.waitUntil(lambda: window.map.tiles is not None, timeout=10000)
+    assert probes and window.map.tiles.name == "OpenStreetMap"
+    qtbot.waitUntil(lambda: window.map.is_ready, timeout=20000)
+    assert "tile.openstreetmap.org" in run_js(qtbot, window.map, "document.documentElement.outerHTML")

@@ -58,10 +58,8 @@ class MainWindow(QMainWindow):
         self.grid.setModel(self.model)
         self.sidebar = Sidebar()
         self.details = DetailsPane()
-        tiles = (
-            OSM if self.settings.get("map/tiles") == "osm" and check_tiles and tiles_reachable(OSM) else None
-        )
-        self.map = MapPane(tiles=tiles)
+        self.check_tiles = check_tiles
+        self.map = MapPane(tiles=None)  # offline first; online tiles once the server answered
         self.map.setMinimumHeight(220)
 
         self._build_actions()
@@ -69,6 +67,7 @@ class MainWindow(QMainWindow):
         self._connect()
         self.update_actions()
         self.reload()
+        self.apply_tile_setting()
         # Import the services in the background so the first click does not wait for them.
         self.tasks.submit("prepare", ops.preload, lambda _broken: self.update_actions())
 
@@ -649,10 +648,28 @@ class MainWindow(QMainWindow):
             before = self.settings.get("map/tiles")
             dialog.save()
             if self.settings.get("map/tiles") != before:
-                tiles = OSM if self.settings.get("map/tiles") == "osm" and tiles_reachable(OSM) else None
-                self.map.load_map(tiles)
-                self._refresh_map_library(fit=self.current_details is None)
-                self._show_candidates_on_map(fit=True)
+                self.apply_tile_setting()
+
+    def apply_tile_setting(self) -> None:
+        """Online tiles only when enabled and the tile server answers (probed off the GUI thread)."""
+        if self.settings.get("map/tiles") != "osm" or not self.check_tiles:
+            if self.map.tiles is not None:
+                self._rebuild_map(None)
+            return
+
+        def done(reachable: bool) -> None:
+            tiles = OSM if reachable else None
+            if tiles != self.map.tiles:
+                self._rebuild_map(tiles)
+            if not reachable:
+                self.statusBar().showMessage("Map tiles unreachable: showing the offline basemap", 6000)
+
+        self.tasks.submit("tiles", lambda: tiles_reachable(OSM), done)
+
+    def _rebuild_map(self, tiles) -> None:
+        self.map.load_map(tiles)
+        self._refresh_map_library(fit=self.current_details is None)
+        self._show_candidates_on_map(fit=True)
 
     # ---------------------------------------------------------------- task feedback
     def _on_long_started(self, name: str) -> None:
@@ -694,9 +711,7 @@ class MainWindow(QMainWindow):
     def changeEvent(self, event) -> None:  # noqa: N802
         """Light/dark switch of the system: rebuild the map page with colours from the new palette."""
         if event.type() == QEvent.Type.PaletteChange and hasattr(self, "map"):
-            self.map.load_map(self.map.tiles)
-            self._refresh_map_library(fit=self.current_details is None)
-            self._show_candidates_on_map(fit=True)
+            self._rebuild_map(self.map.tiles)
             if self.details.current_candidate() is not None:
                 self._on_candidate(self.details.current_candidate())
         super().changeEvent(event)
