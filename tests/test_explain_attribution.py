@@ -128,3 +128,12 @@ def test_concept_masks_follow_the_vocabulary_rule():
     assert set(masks) == {"Mountain", "Coast & water"}
     assert masks["Mountain"][:, :15].all() and not masks["Mountain"][:, 25:].any()
     assert not (masks["Mountain"] & masks["Coast & water"]).any()
+
+
+def test_stretch_normalisation_spreads_a_narrow_band_and_keeps_rank_order():
+    m = np.array([[0.6, 0.65], [0.7, 0.62]], np.float32)
+    plain, stretched = attr.normalise(m), attr.normalise(m, stretch=True)
+    assert plain.min() > 0.8  # a narrow positive band stays uniformly "hot"
+    assert stretched.min() == 0.0 and stretched.max() == 1.0
+    assert (np.argsort(plain, axis=None) == np.argsort(stretched, axis=None)).all()
+    assert attr.normalise(np.full((2, 2), 0.5), stretch=True).max() == 0.0

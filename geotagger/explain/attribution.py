@@ -63,13 +63,17 @@ def similarity_map(features: np.ndarray, embedding: np.ndarray, *, relu: bool = 
     return np.maximum(sim, 0.0) if relu else sim
 
 
-def normalise(m: np.ndarray) -> np.ndarray:
-    """Shift a map with negative values to start at 0, then scale to [0, 1] by the maximum
-    (an all-zero map stays all zeros)."""
+def normalise(m: np.ndarray, *, stretch: bool = False) -> np.ndarray:
+    """Scale to [0, 1]. Default: shift a map with negative values to start at 0, divide by the maximum
+    (CAMs: 0 stays "no evidence"). ``stretch``: min-max, for similarity maps whose values all sit in a
+    narrow positive band (otherwise the heatmap is uniformly hot). Rank order, and so top-k and
+    influence, is the same either way. An all-equal map becomes all zeros."""
     m = np.asarray(m, dtype=np.float32)
-    lo = float(m.min()) if m.size else 0.0
-    m = m - min(lo, 0.0)
-    top = float(m.max()) if m.size else 0.0
+    if m.size == 0:
+        return m
+    lo = float(m.min())
+    m = m - (lo if stretch else min(lo, 0.0))
+    top = float(m.max())
     return m / top if top > 0 else np.zeros_like(m)
 
 

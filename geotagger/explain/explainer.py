@@ -152,7 +152,7 @@ class Explainer:
             raw = attr.class_map(feats, target.weights, unit_embedding=target.unit_embedding)
         else:
             raw = attr.similarity_map(feats, target.embedding)
-        amap = attr.normalise(attr.upsample(raw, size))
+        amap = attr.normalise(attr.upsample(raw, size), stretch=target.kind == "neighbour")
 
         masks: dict[str, np.ndarray] = {}
         imagenet: list[tuple[str, float]] = []
