@@ -117,6 +117,8 @@ def test_process_pool_and_five_crop(lite0: ModelPack, tmp_path: Path) -> None:
     crops = np.concatenate([b.crop_embeddings for b in pooled_batches])
     assert crops.shape == (20, 5, 1280)
     np.testing.assert_allclose(crops[:, 0], inline, atol=1e-4)  # centre crop first
+    threaded = list(embed_paths(lite0, paths, device="cpu", workers=2, batch_size=8, pool_kind="thread"))
+    np.testing.assert_allclose(np.concatenate([b.embeddings for b in threaded]), inline, atol=1e-4)
 
 
 def test_cancel_stops_between_chunks(lite0: ModelPack, tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import logging
 import multiprocessing
 from collections import deque
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,8 +105,9 @@ def _decoded_chunks(
     spec: PreprocessSpec,
     workers: int,
     cancel: CancelToken | None,
+    pool_kind: str = "process",
 ) -> Iterator[tuple[list[int], np.ndarray | None, list[tuple[int, str]]]]:
-    """Decoded chunks in input order, from a process pool (or inline when workers == 0)."""
+    """Decoded chunks in input order, from a worker pool (or inline when workers == 0)."""
     chunks = [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
     if workers <= 0 or len(chunks) <= 1:
         for chunk in chunks:
@@ -115,10 +116,14 @@ def _decoded_chunks(
             yield decode_chunk(chunk, spec)
         return
     # spawn: safe in every host process (Qt GUI, threads of ONNX Runtime); workers import little.
-    context = multiprocessing.get_context("spawn")
+    pool: Executor
+    if pool_kind == "thread":
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="decode")
+    else:
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
     pending: deque[Future] = deque()
     todo = iter(chunks)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with pool:
         try:
             for chunk in todo:
                 pending.append(pool.submit(decode_chunk, chunk, spec))
@@ -151,12 +156,17 @@ def embed_paths(
     progress: Progress | None = None,
     cancel: CancelToken | None = None,
     embedder: Embedder | None = None,
+    pool_kind: str = "process",
 ) -> Iterator[EmbedBatch]:
     """Embed photos; yields EmbedBatch objects as batches finish (errors ride along with them).
 
     ``workers``: decoding processes (default: one per core; 0 decodes in this process).
     ``batch_size``: photos per inference call (default per device: 32 CPU, 256 CUDA).
+    ``pool_kind``: "process" (default; a decoder crash becomes an error, not a dead app) or "thread"
+    (no start-up cost; Pillow releases the GIL while decoding and resizing).
     """
+    if pool_kind not in ("process", "thread"):
+        raise ValueError(f"pool_kind must be 'process' or 'thread', not {pool_kind!r}")
     embedder = embedder or Embedder(pack, device)
     size = batch_size or default_batch_size(embedder.device)
     if workers is None:
@@ -169,7 +179,7 @@ def embed_paths(
     buf_arr: list[np.ndarray] = []
     buf_err: list[tuple[int, str]] = []
     buffered = 0
-    for ok, arrays, errors in _decoded_chunks(items, spec, workers, cancel):
+    for ok, arrays, errors in _decoded_chunks(items, spec, workers, cancel, pool_kind):
         buf_err.extend(errors)
         if arrays is not None:
             buf_idx.extend(ok)
