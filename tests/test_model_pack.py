@@ -103,3 +103,14 @@ def test_model_cards_in_repo_match_the_recipes() -> None:
         assert doc["input_size"] == recipe["input_size"]
         assert doc["resize_size"] == recipe["resize_size"]
         assert doc["recipe"]["weights_package"] == recipe["weights_package"]
+
+
+def test_packs_from_an_older_build_recipe_are_recognised(lite0: ModelPack, tmp_path: Path) -> None:
+    from geotagger.locate.build import BUILD_VERSION, is_current_build
+    from geotagger.locate.pack import write_card
+
+    assert lite0.card["version"] == str(BUILD_VERSION) and is_current_build(lite0)
+    old = tmp_path / "efficientnet-lite0"
+    shutil.copytree(lite0.dir, old)
+    write_card(old, {**lite0.card, "version": "1"})
+    assert not is_current_build(ModelPack.load(old))

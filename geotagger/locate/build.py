@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 # Tolerance for ONNX Runtime vs torch on the pooled embedding and logits (float32 graphs).
 MAX_ABS_DIFF = 1e-3
 OPSET = 20
+# Bumped whenever a build's output changes; older backbone packs are rebuilt on first use.
+# 2: ReLU6 kept (builds of version 1 replaced it with Swish and gave poor embeddings).
+BUILD_VERSION = 2
 
 # Recipes of the supported backbones. models/<id>.json documents the same values (a test keeps them
 # in step). Preprocessing: the TensorFlow EfficientNet-Lite builder normalises with mean 127 and
@@ -72,6 +75,11 @@ def variant_for_id(pack_id: str) -> str | None:
         if recipe["id"] == pack_id:
             return name
     return None
+
+
+def is_current_build(pack: ModelPack) -> bool:
+    """False for a backbone pack made by an older build recipe (it should be rebuilt)."""
+    return pack.card.get("kind") != "backbone" or str(pack.card.get("version")) == str(BUILD_VERSION)
 
 
 class BackboneWithOutputs:
@@ -217,7 +225,10 @@ def build_backbone_pack(
     root.mkdir(parents=True, exist_ok=True)
     final = root / recipe["id"]
     if (final / "model.json").is_file() and not force:
-        return ModelPack.load(final)
+        existing = ModelPack.load(final)
+        if is_current_build(existing):
+            return existing
+        log.info("rebuilding %s: built by an older recipe", recipe["id"])
     if progress:
         progress.start(4, f"building {recipe['id']}")
     started = time.perf_counter()
@@ -242,7 +253,7 @@ def build_backbone_pack(
         np.savez(work / IMAGENET_HEAD_NAME, W=fc_w, b=fc_b)
         card = {
             "id": recipe["id"],
-            "version": "1",
+            "version": str(BUILD_VERSION),
             "kind": "backbone",
             "licence": "Apache-2.0 (weights: efficientnet-lite PyTorch port of the TensorFlow release)",
             "architecture": recipe["arch_name"],

@@ -55,13 +55,16 @@ def build_pack(variant: str = "lite0", *, force: bool = False, progress: Progres
 
 def ensure_default_pack(progress: Progress | None = None) -> ModelPack:
     """The default backbone, built on first use (about ten seconds), then loaded from disk."""
-    from geotagger.locate.build import variant_for_id
+    from geotagger.locate.build import is_current_build, variant_for_id
 
     pack_id = default_pack_id()
     folder = models_dir() / pack_id
     if (folder / "model.json").is_file():
         try:
-            return ModelPack.load(folder)
+            pack = ModelPack.load(folder)
+            if is_current_build(pack) or variant_for_id(pack_id) is None:
+                return pack
+            raise ModelError("built by an older recipe")
         except ModelError as exc:
             variant = variant_for_id(pack_id)
             if variant is None:
