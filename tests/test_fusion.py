@@ -149,3 +149,28 @@ def test_reliability_table_counts_every_suggestion_once() -> None:
     conf = np.array([0.1, 0.55, 0.75, 0.85, 0.92, 0.97, 1.0])
     rows = reliability_table(conf, np.ones_like(conf))
     assert sum(r["n"] for r in rows) == len(conf)
+
+
+def test_shift_weights_favour_known_photos_that_look_like_the_targets() -> None:
+    from geotagger.locate.fusion import shift_weights
+
+    known = [60.0] * 10 + [5 * 86400.0] * 30 + [None] * 2
+    targets = [60.0] * 30 + [5 * 86400.0] * 5
+    w = shift_weights(known, targets)
+    assert w.mean() == pytest.approx(1.0)
+    assert w[0] > 1.0 > w[20] and np.all((w > 0) & np.isfinite(w))
+    assert shift_weights(known, []).tolist() == [1.0] * len(known)
+
+
+def test_time_rule_goes_first_within_the_learned_gate() -> None:
+    from geotagger.locate.fusion import rule_choice
+
+    points, truth, emb = synthetic_library(seed=3)
+    ctx, model = _train(points, truth, emb)
+    assert model.gate_s >= 0.0 and "gate_s" in model.report
+    q = next(p for p in points if p.lat is None and p.id > 3)
+    pool = ctx.pool(q, emb[q.id])
+    index, gap = rule_choice(pool)
+    assert pool[index].feats.get("is_interp") or pool[index].feats.get("nearest")
+    model.gate_s = float("inf")
+    assert model.rank(pool)[0][0] is pool[index]

@@ -23,19 +23,22 @@ MIN_CALIBRATION_SAMPLES = 30  # fewer held-out photos: confidences are capped, s
 UNCALIBRATED_CAP = 0.75
 
 
-def isotonic_fit(scores: np.ndarray, hits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def isotonic_fit(
+    scores: np.ndarray, hits: np.ndarray, sample_weight: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Non-decreasing step function fitted to (score, 0/1 hit) pairs; returns knots (x, y)."""
     order = np.argsort(scores, kind="mergesort")
     x = np.asarray(scores, dtype=float)[order]
     y = np.asarray(hits, dtype=float)[order]
+    sw = np.ones(len(x)) if sample_weight is None else np.asarray(sample_weight, dtype=float)[order]
     # Pool adjacent violators on blocks (value, weight, last x).
     values: list[float] = []
     weights: list[float] = []
     xs_hi: list[float] = []
     xs_lo: list[float] = []
-    for xi, yi in zip(x, y, strict=True):
+    for xi, yi, wi in zip(x, y, sw, strict=True):
         values.append(yi)
-        weights.append(1.0)
+        weights.append(float(wi))
         xs_lo.append(xi)
         xs_hi.append(xi)
         while len(values) > 1 and values[-2] >= values[-1]:
@@ -72,7 +75,7 @@ class Calibrator:
     samples: int = 0
 
     @classmethod
-    def fit(cls, raw: np.ndarray, hits: np.ndarray) -> Calibrator:
+    def fit(cls, raw: np.ndarray, hits: np.ndarray, sample_weight: np.ndarray | None = None) -> Calibrator:
         """raw, hits: (n, len(RADII_KM)) held-out raw probabilities and 0/1 outcomes."""
         raw = np.asarray(raw, dtype=float)
         hits = np.asarray(hits, dtype=float)
@@ -80,7 +83,7 @@ class Calibrator:
         if raw.shape[0] == 0:
             return cal
         for j, radius in enumerate(RADII_KM):
-            kx, ky = isotonic_fit(raw[:, j], hits[:, j])
+            kx, ky = isotonic_fit(raw[:, j], hits[:, j], sample_weight)
             cal.knots[_key(radius)] = (kx.tolist(), ky.tolist())
         return cal
 

@@ -35,6 +35,7 @@ K_SUPPORT = 20  # visual neighbours that vote for places
 SUPPORT_TEMPERATURE = 0.05
 MAX_CANDIDATES = 5
 MERGE_KM = 1.0  # a lower-ranked place this close to a better one adds nothing new
+MBR_RANKING = True  # see FusionModel.rank
 
 # Time scales (seconds) at which closeness in capture time is measured: exp(-gap / tau).
 TAUS_S = (600.0, 3600.0, 6 * 3600.0, 86400.0, 7 * 86400.0, 30 * 86400.0)
@@ -45,6 +46,8 @@ FEATURE_SIGNS: dict[str, bool] = {
     "bias": False,
     **{f"close_{i}": True for i in range(len(TAUS_S))},
     **{f"close_other_{i}": True for i in range(len(TAUS_S))},
+    "nearest": True,
+    "rel_lgap": False,
     "scope_camera": True,
     "camera_conflict": False,
     "is_interp": False,
@@ -169,6 +172,15 @@ class EvidenceContext:
         self._interactions(pool, neighbours, query)
         return pool
 
+    def nearest_gap(self, query: PhotoPoint, exclude_self: bool = False) -> float | None:
+        """Gap (s) to the nearest geotagged photo of the same camera or folder; None when there is none."""
+        gaps = [
+            n.gap_s
+            for n in self.time.neighbours(query, per_side=1, exclude_id=query.id if exclude_self else None)
+            if n.scope == "camera" or n.point.folder == query.folder
+        ]
+        return min(gaps) if gaps else None
+
     # -- sources -------------------------------------------------------------------------------
 
     @staticmethod
@@ -210,6 +222,15 @@ class EvidenceContext:
                 n.direction not in best or _scope_order(n.scope) < _scope_order(best[n.direction].scope)
             ):
                 best[n.direction] = n
+        in_scope = [
+            (n.gap_s, n.point.id) for n in neighbours if n.scope == "camera" or n.point.folder == query.folder
+        ]
+        if in_scope:
+            min_gap, nearest_id = min(in_scope)
+            for n in neighbours:
+                item = items[n.point.id]
+                item.feats["nearest"] = float(n.point.id == nearest_id)
+                item.feats["rel_lgap"] = math.log1p(n.gap_s / 60.0) - math.log1p(min_gap / 60.0)
         if "before" in best and "after" in best:
             b, a = best["before"], best["after"]
             bracket_km = float(haversine_km(b.point.lat, b.point.lon, a.point.lat, a.point.lon))
@@ -450,6 +471,18 @@ class EvidenceContext:
             it.feats["no_time"] = float(not query.has_time)
 
 
+def rule_choice(pool: Sequence[PoolItem]) -> tuple[int, float] | None:
+    """The classic time rule's pick (interpolation between close bracketing neighbours, else the nearest
+    geotagged photo of the same camera or folder) and its time gap; None without such a neighbour."""
+    nearest = None
+    for i, it in enumerate(pool):
+        if it.feats.get("is_interp"):
+            return i, float(it.evidence.get("gap_s", 0.0))
+        if it.feats.get("nearest"):
+            nearest = (i, float(it.evidence.get("gap_s", 0.0)))
+    return nearest
+
+
 def _scope_order(scope: str) -> int:
     return {"camera": 0, "folder": 1, "library": 2}.get(scope, 3)
 
@@ -502,23 +535,31 @@ def _bounds(nonneg: np.ndarray, fix_bias: bool) -> tuple[np.ndarray, np.ndarray]
     return lower, upper
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, nonneg: np.ndarray, l2: float = 1.0) -> np.ndarray:
-    """L2-regularised logistic regression with some weights held >= 0 (projected Newton)."""
+def fit_logistic(
+    x: np.ndarray, y: np.ndarray, nonneg: np.ndarray, l2: float = 1.0, sample_weight: np.ndarray | None = None
+) -> np.ndarray:
+    """L2-regularised, weighted logistic regression with some weights held >= 0 (projected Newton)."""
+    sw = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
     reg = np.full(x.shape[1], l2)
     reg[0] = 1e-6  # no penalty on the bias
 
     def objective(w: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         z = x @ w
         p = 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
-        value = float(np.sum(np.logaddexp(0.0, z) - y * z) + 0.5 * np.sum(reg * w * w))
-        hess = (x * (p * (1 - p))[:, None]).T @ x + np.diag(reg)
-        return value, x.T @ (p - y) + reg * w, hess
+        value = float(np.sum(sw * (np.logaddexp(0.0, z) - y * z)) + 0.5 * np.sum(reg * w * w))
+        hess = (x * (sw * p * (1 - p))[:, None]).T @ x + np.diag(reg)
+        return value, x.T @ (sw * (p - y)) + reg * w, hess
 
     return _projected_newton(objective, *_bounds(nonneg, fix_bias=False))
 
 
 def fit_listwise(
-    x: np.ndarray, y: np.ndarray, starts: np.ndarray, nonneg: np.ndarray, l2: float = 1.0
+    x: np.ndarray,
+    y: np.ndarray,
+    starts: np.ndarray,
+    nonneg: np.ndarray,
+    l2: float = 1.0,
+    group_weight: np.ndarray | None = None,
 ) -> np.ndarray:
     """Conditional logit over each photo's pool: maximise P(the chosen place is a right one).
 
@@ -526,9 +567,12 @@ def fit_listwise(
     right or all wrong teach nothing about choosing and are dropped. The bias is meaningless here (0).
     """
     ends = np.append(starts[1:], len(x))
-    keep = [(a, b) for a, b in zip(starts, ends, strict=True) if 0 < y[a:b].sum() < b - a]
+    gw_all = np.ones(len(starts)) if group_weight is None else np.asarray(group_weight, dtype=float)
+    chosen = [g for g, (a, b) in enumerate(zip(starts, ends, strict=True)) if 0 < y[a:b].sum() < b - a]
+    keep = [(starts[g], ends[g]) for g in chosen]
     if not keep:
         return np.zeros(x.shape[1])
+    gw = gw_all[chosen]
     idx = np.concatenate([np.arange(a, b) for a, b in keep])
     xs, ys = x[idx], y[idx]
     lengths = np.array([b - a for a, b in keep])
@@ -541,13 +585,13 @@ def fit_listwise(
         e = np.exp(z - zmax[group])
         total = np.add.reduceat(e, first)
         positive = np.add.reduceat(e * ys, first)
-        value = float(np.sum(np.log(total) - np.log(positive))) + 0.5 * l2 * float(w @ w)
+        value = float(np.sum(gw * (np.log(total) - np.log(positive)))) + 0.5 * l2 * float(w @ w)
         p_all = e / total[group]
-        coef = p_all - ys * e / positive[group]
+        coef = gw[group] * (p_all - ys * e / positive[group])
         # Curvature of the full softmax term (positive semi-definite): sum of within-pool covariances.
         mean = np.add.reduceat(xs * p_all[:, None], first)
         centred = xs - mean[group]
-        hess = (centred * p_all[:, None]).T @ centred + l2 * np.eye(len(w))
+        hess = (centred * (gw[group] * p_all)[:, None]).T @ centred + l2 * np.eye(len(w))
         return value, xs.T @ coef + l2 * w, hess
 
     return _projected_newton(objective, *_bounds(nonneg, fix_bias=True))
@@ -564,6 +608,7 @@ class FusionModel:
     rank_weights: np.ndarray  # (len(RADII_KM), len(FEATURES)): which place of a pool to prefer
     calibrator: Calibrator = field(default_factory=Calibrator)
     report: dict[str, Any] = field(default_factory=dict)
+    gate_s: float = 0.0  # the time rule's pick goes first when its gap is at most this (learned)
 
     def raw_probs(self, pool: Sequence[PoolItem]) -> np.ndarray:
         if not pool:
@@ -573,14 +618,31 @@ class FusionModel:
         return 1.0 / (1.0 + np.exp(-np.clip(x @ self.weights.T, -30, 30)))
 
     def rank(self, pool: Sequence[PoolItem]) -> list[tuple[PoolItem, np.ndarray]]:
-        """Pool items best first (by expected number of radii hit), near-duplicates merged, top 5."""
+        """Pool items best first, near-duplicates merged, top 5.
+
+        The order is minimum-Bayes-risk: the listwise model gives, per radius r, a distribution over which
+        place is the right one; a place's gain is the expected number of radii within which it lies of
+        that place (sum over r and places j of P_r(j) [d(i, j) <= r]). Where the evidence is clear this
+        is the model's favourite; where it is spread, a place that many likely places are near wins.
+        """
         raw = self.raw_probs(pool)
         if not pool:
             return []
         x = (np.stack([it.vector() for it in pool]) - self.mean) / self.scale
         z = x @ self.rank_weights.T
-        log_p = z - z.max(axis=0) - np.log(np.exp(z - z.max(axis=0)).sum(axis=0))
-        order = np.argsort(-log_p.sum(axis=1), kind="stable")
+        p = np.exp(z - z.max(axis=0))
+        p /= p.sum(axis=0)
+        if MBR_RANKING:
+            lat = np.array([it.lat for it in pool])
+            lon = np.array([it.lon for it in pool])
+            d = haversine_km(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
+            gain = sum((d <= r).astype(float) @ p[:, j] for j, r in enumerate(RADII_KM))
+        else:
+            gain = np.log(np.maximum(p, 1e-300)).sum(axis=1)
+        order = np.argsort(-gain, kind="stable")
+        rule = rule_choice(pool)
+        if rule is not None and rule[1] <= self.gate_s:
+            order = np.concatenate([[rule[0]], order[order != rule[0]]])
         chosen: list[tuple[PoolItem, np.ndarray]] = []
         for i in order:
             item = pool[i]
@@ -624,6 +686,7 @@ class FusionModel:
             "rank_weights": self.rank_weights.tolist(),
             "calibration": self.calibrator.to_dict(),
             "report": self.report,
+            "gate_s": self.gate_s,
         }
 
     @classmethod
@@ -638,6 +701,7 @@ class FusionModel:
             np.asarray(data["rank_weights"]),
             Calibrator.from_dict(data.get("calibration", {})),
             dict(data.get("report", {})),
+            float(data.get("gate_s", 0.0)),
         )
 
 
@@ -653,8 +717,11 @@ def _labels(pool: Sequence[PoolItem], lat: float, lon: float) -> np.ndarray:
 
 
 def _fit_weights(
-    pools: Sequence[Sequence[PoolItem]], truths: Sequence[tuple[float, float]]
+    pools: Sequence[Sequence[PoolItem]],
+    truths: Sequence[tuple[float, float]],
+    pool_weights: Sequence[float] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    gw = np.ones(len(pools)) if pool_weights is None else np.asarray(pool_weights, dtype=float)
     blocks = [np.stack([it.vector() for it in pool]) for pool in pools]
     x = np.concatenate(blocks)
     y = np.concatenate([_labels(pool, *t) for pool, t in zip(pools, truths, strict=True)])
@@ -665,8 +732,11 @@ def _fit_weights(
     scale[scale < 1e-9] = 1.0
     mean[0], scale[0] = 0.0, 1.0
     xs = (x - mean) / scale
-    weights = np.stack([fit_logistic(xs, y[:, j], nonneg) for j in range(len(RADII_KM))])
-    rank_weights = np.stack([fit_listwise(xs, y[:, j], starts, nonneg) for j in range(len(RADII_KM))])
+    sw = np.repeat(gw, [len(b) for b in blocks])
+    weights = np.stack([fit_logistic(xs, y[:, j], nonneg, sample_weight=sw) for j in range(len(RADII_KM))])
+    rank_weights = np.stack(
+        [fit_listwise(xs, y[:, j], starts, nonneg, group_weight=gw) for j in range(len(RADII_KM))]
+    )
     return mean, scale, weights, rank_weights
 
 
@@ -677,18 +747,25 @@ def train_fusion(
     folds: int = 4,
     seed: int = 0,
     cancel_check: Callable[[], None] | None = None,
+    pool_weights: Sequence[float] | None = None,
 ) -> FusionModel:
-    """Fit the per-radius models on leave-one-out pools of known photos; calibrate on k-fold held-out ones."""
+    """Fit the per-radius models on leave-one-out pools of known photos; calibrate on k-fold held-out ones.
+
+    ``pool_weights`` (one per pool) correct for the known photos being located in other conditions than
+    the photos to locate (see :func:`shift_weights`).
+    """
     keep = [i for i, p in enumerate(pools) if p]
     if not keep:
         raise ValueError("no known photo has any evidence to learn from")
     pools = [pools[i] for i in keep]
     truths = [truths[i] for i in keep]
+    weights_all = np.ones(len(keep)) if pool_weights is None else np.asarray(pool_weights, float)[keep]
     n = len(pools)
     folds = max(2, min(folds, n))
     assignment = np.random.default_rng(seed).permutation(n) % folds
     held_raw = np.zeros((n, len(RADII_KM)))
     held_hit = np.zeros((n, len(RADII_KM)))
+    rule_cases: dict[int, tuple[float, np.ndarray, np.ndarray]] = {}
     for f in range(folds):
         if cancel_check is not None:
             cancel_check()
@@ -696,20 +773,84 @@ def train_fusion(
         test_idx = [i for i in range(n) if assignment[i] == f]
         if not train_idx or not test_idx:
             continue
-        fitted = _fit_weights([pools[i] for i in train_idx], [truths[i] for i in train_idx])
+        fitted = _fit_weights(
+            [pools[i] for i in train_idx], [truths[i] for i in train_idx], weights_all[train_idx]
+        )
         model = FusionModel(tuple(sources), *fitted)
         for i in test_idx:
-            item, raw = model.rank(pools[i])[0]
+            ranked = model.rank(pools[i])
+            item, raw = ranked[0]
             held_raw[i] = raw
             held_hit[i] = _labels([item], *truths[i])[0]
-    fitted = _fit_weights(pools, truths)
-    calibrator = Calibrator.fit(held_raw, held_hit)
+            rule = rule_choice(pools[i])
+            if rule is not None:
+                raw_rule = model.raw_probs([pools[i][rule[0]]])[0]
+                rule_cases[i] = (rule[1], raw_rule, _labels([pools[i][rule[0]]], *truths[i])[0])
+    gate_s = _learn_gate(held_hit, rule_cases, weights_all)
+    for i, (gap, raw_rule, hit_rule) in rule_cases.items():
+        if gap <= gate_s:
+            held_raw[i], held_hit[i] = raw_rule, hit_rule
+    fitted = _fit_weights(pools, truths, weights_all)
+    calibrator = Calibrator.fit(held_raw, held_hit, weights_all)
     cal = calibrator.apply(held_raw)
     report = {
         "photos": n,
-        "heldout_accuracy": {f"{r:g}": float(held_hit[:, j].mean()) for j, r in enumerate(RADII_KM)},
+        "heldout_accuracy": {
+            f"{r:g}": float(np.average(held_hit[:, j], weights=weights_all)) for j, r in enumerate(RADII_KM)
+        },
         "heldout_brier": {
-            f"{r:g}": float(((cal[:, j] - held_hit[:, j]) ** 2).mean()) for j, r in enumerate(RADII_KM)
+            f"{r:g}": float(np.average((cal[:, j] - held_hit[:, j]) ** 2, weights=weights_all))
+            for j, r in enumerate(RADII_KM)
         },
     }
-    return FusionModel(tuple(sources), *fitted, calibrator, report)
+    report["gate_s"] = gate_s
+    return FusionModel(tuple(sources), *fitted, calibrator, report, gate_s)
+
+
+GATE_GRID_S = (0.0, 600.0, 3600.0, 6 * 3600.0, 86400.0, 3 * 86400.0, 7 * 86400.0, 30 * 86400.0, math.inf)
+
+
+def _learn_gate(
+    held_hit: np.ndarray, rule_cases: dict[int, tuple[float, np.ndarray, np.ndarray]], weights: np.ndarray
+) -> float:
+    """Up to which time gap the plain time rule beats the fused choice on held-out known photos
+    (weighted sum of hits over all radii; ties go to the simpler rule)."""
+    best_gate, best_score = 0.0, -math.inf
+    for gate in GATE_GRID_S:
+        score = 0.0
+        for i in range(len(held_hit)):
+            case = rule_cases.get(i)
+            hits = case[2] if case is not None and case[0] <= gate else held_hit[i]
+            score += weights[i] * float(hits.sum())
+        if score >= best_score - 1e-9:
+            best_gate, best_score = gate, score
+    return best_gate
+
+
+# Bins (seconds) of the gap to the nearest geotagged photo in the same folder or camera.
+SHIFT_BINS_S = (600.0, 3600.0, 6 * 3600.0, 86400.0, 7 * 86400.0, 30 * 86400.0)
+
+
+def shift_weights(known_gaps: Sequence[float | None], target_gaps: Sequence[float | None]) -> np.ndarray:
+    """Importance weights that make the known photos' leave-one-out cases look like the photos to locate.
+
+    A known photo located from the others is usually farther in time from its nearest geotagged
+    neighbour than a photo without GPS is (that neighbour is itself held out), so the model would learn to
+    distrust time. Weighting each known photo by how common its gap bin is among the photos to locate
+    (relative to the known ones) corrects this covariate shift; weights are clipped to [0.2, 5] and
+    normalised to mean 1.
+    """
+
+    def bins(gaps: Sequence[float | None]) -> np.ndarray:
+        return np.array(
+            [len(SHIFT_BINS_S) + 1 if g is None else int(np.searchsorted(SHIFT_BINS_S, g)) for g in gaps]
+        )
+
+    kb, tb = bins(known_gaps), bins(target_gaps)
+    if len(kb) == 0 or len(tb) == 0:
+        return np.ones(len(kb))
+    n_bins = len(SHIFT_BINS_S) + 2
+    k_share = (np.bincount(kb, minlength=n_bins) + 0.5) / (len(kb) + 0.5 * n_bins)
+    t_share = (np.bincount(tb, minlength=n_bins) + 0.5) / (len(tb) + 0.5 * n_bins)
+    w = np.clip(t_share[kb] / k_share[kb], 0.2, 5.0)
+    return w / w.mean()

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from geotagger.errors import ModelError
-from geotagger.locate.fusion import SOURCES, EvidenceContext, FusionModel, train_fusion
+from geotagger.locate.fusion import SOURCES, EvidenceContext, FusionModel, shift_weights, train_fusion
 from geotagger.locate.library_model import MIN_PHOTOS_FOR_HEADS, Level, LibraryModel, normalise, train_heads
 from geotagger.locate.time_evidence import PhotoPoint
 from geotagger.progress import CancelToken, Progress
@@ -113,8 +113,10 @@ def train(
     progress: Progress | None = None,
     cancel: CancelToken | None = None,
     source_sets: Sequence[Sequence[str]] = SOURCE_SETS,
+    targets: Sequence[PhotoPoint] = (),
 ) -> Trained:
-    """Train everything from the geotagged photos ``known`` and their embeddings ``vectors``."""
+    """Train everything from the geotagged photos ``known`` and their embeddings ``vectors``;
+    ``targets`` (the photos to locate) steer the covariate-shift weights (fusion.shift_weights)."""
     embedded = [p for p in known if p.id in vectors]
     ids = np.array([p.id for p in embedded], dtype=np.int64)
     emb = normalise(np.stack([vectors[p.id] for p in embedded])) if embedded else np.zeros((0, 1), np.float32)
@@ -154,6 +156,14 @@ def train(
     truths = [(float(p.lat), float(p.lon)) for p in known]  # type: ignore[arg-type]
     fusions: dict[str, FusionModel] = {}
     heldout: dict[str, Any] = {}
+    pool_weights = (
+        shift_weights(
+            [context.nearest_gap(p, exclude_self=True) for p in known],
+            [context.nearest_gap(t) for t in targets],
+        )
+        if targets
+        else None
+    )
     if progress:
         progress.start(len(source_sets) * len(known), "calibrating on the library's geotagged photos")
     for sources in source_sets:
@@ -170,7 +180,9 @@ def train(
                 progress.advance()
         if not any(pools):
             continue
-        model = train_fusion(pools, truths, sources, cancel_check=cancel.check if cancel else None)
+        model = train_fusion(
+            pools, truths, sources, cancel_check=cancel.check if cancel else None, pool_weights=pool_weights
+        )
         fusions[sources_key(sources)] = model
         heldout[sources_key(sources)] = model.report
     if progress:

@@ -220,7 +220,10 @@ def train_library_model(
     model_id, vectors, summary = _embeddings(
         lib, fingerprints, device=device, batch_size=batch_size, progress=progress, cancel=cancel
     )
-    trained = library_training.train(known, vectors, model_id, progress=progress, cancel=cancel)
+    targets = [_point(p) for p in _targets(lib, None)]
+    trained = library_training.train(
+        known, vectors, model_id, progress=progress, cancel=cancel, targets=targets
+    )
     version = f"{_known_digest(known)}-{int(time.time())}"
     trained.library.info.update({"version": version})
     library_training.save(trained, _model_dir(lib), version)
@@ -300,22 +303,25 @@ def locate(
     if not targets:
         report.seconds = time.monotonic() - started
         return report
-    target_fps = {p.id: p.fingerprint for p in targets}
-    model_id, vectors, summary = _embeddings(
-        lib,
-        {**known_fps, **target_fps},
-        device=device,
-        batch_size=batch_size,
-        progress=progress,
-        cancel=cancel,
-    )
-    report.embedded = int(getattr(summary, "computed", 0))
-    report.device = getattr(summary, "device", None)
-    fp_to_path = {p.fingerprint: p.path for p in targets}
-    for fp, reason in getattr(summary, "errors", {}).items():
-        report.errors[fp_to_path.get(fp, fp)] = reason
-    library = trained.library_with(known, vectors, model_id)
-    context = EvidenceContext(known, library)
+    context = EvidenceContext(known)
+    model_id = trained.library.model_id
+    vectors: dict[int, np.ndarray] = {}
+    if "library" in sources:  # time evidence alone needs no image
+        target_fps = {p.id: p.fingerprint for p in targets}
+        model_id, vectors, summary = _embeddings(
+            lib,
+            {**known_fps, **target_fps},
+            device=device,
+            batch_size=batch_size,
+            progress=progress,
+            cancel=cancel,
+        )
+        report.embedded = int(getattr(summary, "computed", 0))
+        report.device = getattr(summary, "device", None)
+        fp_to_path = {p.fingerprint: p.path for p in targets}
+        for fp, reason in getattr(summary, "errors", {}).items():
+            report.errors[fp_to_path.get(fp, fp)] = reason
+        context = EvidenceContext(known, trained.library_with(known, vectors, model_id))
     digest = _known_digest(known)
     report.model_version = trained.version
     existing = _existing_keys(lib, [p.id for p in targets])
@@ -395,9 +401,6 @@ def _store(lib: Library, results: dict[int, tuple[str, list[Any]]], geocoder: An
                         created_at=now,
                     )
                 )
-            if not candidates:
-                # Remember that nothing was found so the next run does not redo the work.
-                continue
         located = [pid for pid, (_, c) in results.items() if c]
         for i in range(0, len(located), 500):
             for photo in session.scalars(
