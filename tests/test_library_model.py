@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -98,3 +99,52 @@ def test_tiny_library_uses_neighbours_only() -> None:
     known = [p for p in points if p.lat is not None]
     trained = library_training.train(known, emb, "m", source_sets=[("time", "library")])
     assert not trained.library.levels and trained.library.size == len(known)
+
+
+class _FakeGeoPack:
+    """Just what GlobalModel reads from a geo pack: heads, partitionings, id."""
+
+    id = "fake-semp"
+    is_geo = True
+
+    def __init__(self) -> None:
+        from geotagger.geo.semp import Partitioning, PartitioningSet, PlaceClass, hierarchy_matrix
+
+        coarse = [
+            PlaceClass(0, "FR", ["France"], "country", 46.5, 2.5, 10, "FR"),
+            PlaceClass(1, "IT", ["Italy"], "country", 42.8, 12.5, 10, "IT"),
+        ]
+        fine = [
+            PlaceClass(0, "FR/paris", ["France", "Paris"], "locality", 48.85, 2.35, 5, "FR", parent=0),
+            PlaceClass(1, "IT/rome", ["Italy", "Rome"], "locality", 41.9, 12.5, 5, "IT", parent=1),
+        ]
+        parts = [Partitioning(100, coarse), Partitioning(10, fine)]
+        self._json = json.loads(PartitioningSet(parts, hierarchy_matrix(parts)).to_json())
+        eye = np.eye(2, 8, dtype=np.float32) * 8.0
+        self._heads = [(eye, np.zeros(2, np.float32)), (eye, np.zeros(2, np.float32))]
+
+    def heads(self):
+        return self._heads
+
+    def partitionings_json(self):
+        return self._json
+
+
+def test_global_model_ranks_places_hierarchically_and_joins_the_pool() -> None:
+    from geotagger.locate.fusion import EvidenceContext
+    from geotagger.locate.global_model import GlobalModel
+    from geotagger.locate.time_evidence import PhotoPoint
+
+    gm = GlobalModel(_FakeGeoPack())
+    emb = np.zeros((2, 8), np.float32)
+    emb[0, 1] = 1.0  # looks like class 1 (Rome)
+    emb[1, 0] = 1.0  # Paris
+    ranked = gm.predict(emb)
+    assert ranked[0][0].display == "Rome, Italy" and ranked[1][0].display == "Paris, France"
+    assert ranked[0][0].score > ranked[0][1].score
+    known = [PhotoPoint(1, "/a/1.jpg", "/a", 0.0, None, None, 45.0, 7.0)]
+    query = PhotoPoint(2, "/a/2.jpg", "/a", 60.0, None, None)
+    pool = EvidenceContext(known).pool(query, None, global_classes=[(gm.source, ranked[0])])
+    globals_ = [it for it in pool if it.source == "model:fake-semp"]
+    assert len(globals_) == 2 and globals_[0].feats["global_p"] > globals_[1].feats["global_p"]
+    assert globals_[0].evidence["class"] == "Rome, Italy"

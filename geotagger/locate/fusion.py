@@ -77,6 +77,8 @@ FEATURE_SIGNS: dict[str, bool] = {
     "weak_x_close": True,
     "class_p": True,
     "is_class": False,
+    "global_p": True,
+    "is_global": False,
     "no_time": False,
 }
 # Interactions: visual and prior evidence should count more when time evidence is weak.
@@ -138,6 +140,7 @@ class EvidenceContext:
         exclude_self: bool = False,
         sources: Sequence[str] = SOURCES,
         class_probs: list[np.ndarray] | None = None,
+        global_classes: Sequence[tuple[str, Sequence[Any]]] = (),
     ) -> list[PoolItem]:
         """All candidate places for one photo; ``exclude_self`` for leave-one-out on known photos."""
         exclude = query.id if exclude_self else None
@@ -162,6 +165,8 @@ class EvidenceContext:
                 self._add_class_item(probs, items)
         if SOURCE_LIBRARY in sources:
             self._add_home_items(query, exclude, items)
+        for source, ranked in global_classes:
+            self._add_global_items(source, ranked, items)
         pool = list(items.values())
         self._support_features(pool, neighbours, vis_rows, vis_sims, query)
         self._density_features(pool, query, exclude)
@@ -408,6 +413,20 @@ class EvidenceContext:
             {"is_class": 1.0},
             {"class_probs": top, "class": finest.class_names[best]},
         )
+
+    @staticmethod
+    def _add_global_items(source: str, ranked: Sequence[Any], items: dict[Any, PoolItem]) -> None:
+        """Places from a global model (geo.hierarchy.RankedClass), scored by their share of the top."""
+        total = sum(float(c.score) for c in ranked) or 1.0
+        top = [[c.display, round(float(c.score), 4)] for c in ranked]
+        for k, c in enumerate(ranked):
+            items[(source, k)] = PoolItem(
+                float(c.lat),
+                float(c.lon),
+                source,
+                {"is_global": 1.0, "global_p": float(c.score) / total},
+                {"class_probs": top, "class": c.display, "model": source},
+            )
 
     def _class_features(self, pool: list[PoolItem], probs: list[np.ndarray]) -> None:
         """How likely the library heads find each place: mean over levels of its class probability."""

@@ -114,6 +114,7 @@ def train(
     cancel: CancelToken | None = None,
     source_sets: Sequence[Sequence[str]] = SOURCE_SETS,
     targets: Sequence[PhotoPoint] = (),
+    global_preds: dict[int, list[tuple[str, list[Any]]]] | None = None,
 ) -> Trained:
     """Train everything from the geotagged photos ``known`` and their embeddings ``vectors``;
     ``targets`` (the photos to locate) steer the covariate-shift weights (fusion.shift_weights)."""
@@ -171,9 +172,15 @@ def train(
         for p in known:
             if cancel:
                 cancel.check()
+            full = set(sources) == set(SOURCES)
             pools.append(
                 context.pool(
-                    p, vectors.get(p.id), exclude_self=True, sources=sources, class_probs=oof.get(p.id)
+                    p,
+                    vectors.get(p.id),
+                    exclude_self=True,
+                    sources=sources,
+                    class_probs=oof.get(p.id),
+                    global_classes=(global_preds or {}).get(p.id, []) if full else (),
                 )
             )
             if progress:

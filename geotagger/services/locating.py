@@ -196,6 +196,44 @@ def _embeddings(
     return pack.id, out, summary
 
 
+def _global_predictions(
+    lib: Library,
+    fingerprints: dict[int, str],
+    *,
+    device: str,
+    batch_size: int | None,
+    progress: Progress | None,
+    cancel: CancelToken | None,
+) -> tuple[list[str], dict[int, list[tuple[str, list[Any]]]]]:
+    """Top places of every installed global geo pack for the given photos (none installed: empty)."""
+    from geotagger.locate.embedding_store import EmbeddingStore
+    from geotagger.locate.global_model import GlobalModel
+    from geotagger.services import models
+
+    out: dict[int, list[tuple[str, list[Any]]]] = {}
+    sources = []
+    for gm in GlobalModel.installed():
+        models.embed_photos(
+            lib,
+            gm.pack,
+            photo_ids=sorted(fingerprints),
+            device=device,
+            batch_size=batch_size,
+            progress=progress,
+            cancel=cancel,
+        )
+        store = EmbeddingStore(lib, gm.pack.id, digest=gm.pack.digest, dim=gm.pack.embedding_dim)
+        ids = sorted(fingerprints)
+        matrix, found = store.get_matrix([fingerprints[i] for i in ids])
+        rows = [i for i, ok in zip(ids, found, strict=True) if ok]
+        if rows:
+            ranked = gm.predict(matrix[found])
+            for pid, classes in zip(rows, ranked, strict=True):
+                out.setdefault(pid, []).append((gm.source, classes))
+        sources.append(gm.source)
+    return sources, out
+
+
 def _model_dir(lib: Library) -> Path:
     return lib.side_dir("library-model")
 
@@ -221,8 +259,11 @@ def train_library_model(
         lib, fingerprints, device=device, batch_size=batch_size, progress=progress, cancel=cancel
     )
     targets = [_point(p) for p in _targets(lib, None)]
+    _, global_preds = _global_predictions(
+        lib, fingerprints, device=device, batch_size=batch_size, progress=progress, cancel=cancel
+    )
     trained = library_training.train(
-        known, vectors, model_id, progress=progress, cancel=cancel, targets=targets
+        known, vectors, model_id, progress=progress, cancel=cancel, targets=targets, global_preds=global_preds
     )
     version = f"{_known_digest(known)}-{int(time.time())}"
     trained.library.info.update({"version": version})
@@ -322,6 +363,17 @@ def locate(
         for fp, reason in getattr(summary, "errors", {}).items():
             report.errors[fp_to_path.get(fp, fp)] = reason
         context = EvidenceContext(known, trained.library_with(known, vectors, model_id))
+    global_ids: list[str] = []
+    global_preds: dict[int, list[tuple[str, list[Any]]]] = {}
+    if set(sources) == set(SOURCES):
+        global_ids, global_preds = _global_predictions(
+            lib,
+            {p.id: p.fingerprint for p in targets},
+            device=device,
+            batch_size=batch_size,
+            progress=progress,
+            cancel=cancel,
+        )
     digest = _known_digest(known)
     report.model_version = trained.version
     existing = _existing_keys(lib, [p.id for p in targets])
@@ -332,13 +384,15 @@ def locate(
         if cancel:
             cancel.check()
         key = hashlib.sha1(
-            f"{photo.fingerprint}|{model_id}|{trained.version}|{digest}|{','.join(sources)}".encode()
+            f"{photo.fingerprint}|{model_id}|{trained.version}|{digest}|{','.join(sources + tuple(global_ids))}".encode()
         ).hexdigest()[:16]
         if existing.get(photo.id) == key:
             report.unchanged += 1
         else:
             point = _point(photo)
-            pool = context.pool(point, vectors.get(photo.id), sources=sources)
+            pool = context.pool(
+                point, vectors.get(photo.id), sources=sources, global_classes=global_preds.get(photo.id, [])
+            )
             candidates = fusion.candidates(pool)
             if candidates:
                 results[photo.id] = (key, candidates)
