@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -25,3 +26,23 @@ def library(tmp_path: Path):
     lib = Library(tmp_path / "catalog" / "library.sqlite")
     yield lib
     lib.close()
+
+
+@pytest.fixture(autouse=True)
+def _delete_qt_windows():
+    """Delete every window a test left behind while the QApplication is alive: a QWebEnginePage that
+    outlives the application's web profile crashes the interpreter at exit."""
+    yield
+    if "PySide6.QtWidgets" not in sys.modules:
+        return
+    from PySide6.QtCore import QCoreApplication, QEvent
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        return
+    for widget in app.topLevelWidgets():
+        widget.close()
+        widget.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    app.processEvents()
