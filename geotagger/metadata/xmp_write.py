@@ -20,6 +20,8 @@ from geotagger.metadata.tags import XMP_NS
 from geotagger.metadata.write_jpeg import GpsFix, app1, check_mpf, exif_segments, parse_segments
 
 SIDECAR_POLICIES = ("ext.xmp", "xmp")
+# Where accepted place names go: the sidecar, the JPEG's own XMP packet, or nowhere.
+PLACE_NAME_MODES = ("sidecar", "embedded", "none")
 NS = {**XMP_NS, "Iptc4xmpCore": "http://iptc.org/std/Iptc4xmpCore/1.0/xmlns/"}
 _RDF = f"{{{NS['rdf']}}}"
 XPACKET_BEGIN = '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'

@@ -6,16 +6,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import case, func, select
 
 from geotagger.catalog.schema import (
-    REVIEW_ACCEPTED,
-    REVIEW_REJECTED,
-    REVIEW_SUGGESTED,
-    REVIEW_WRITTEN,
-    STATUS_ERROR,
     STATUS_MISSING,
-    STATUS_OK,
     Photo,
 )
 from geotagger.errors import NotFoundError, UserInputError
@@ -23,8 +17,9 @@ from geotagger.indexing.pipeline import IndexReport, run_index
 from geotagger.indexing.pool import POOL_KINDS
 from geotagger.progress import CancelToken, Progress
 from geotagger.services.library import Library
+from geotagger.services.selection import filter_clause
 
-__all__ = ["FILTERS", "IndexReport", "index", "list_photos", "status", "thumbnail"]
+__all__ = ["IndexReport", "index", "list_photos", "status", "thumbnail"]
 
 
 def _resolve_roots(paths: Sequence[Path | str]) -> list[str]:
@@ -72,21 +67,7 @@ def index(
     )
 
 
-_HAS_GPS = and_(Photo.gps_lat.is_not(None), Photo.gps_lon.is_not(None))
 _PRESENT = Photo.status != STATUS_MISSING
-# Files that could not be read, and readable files whose metadata had problems (broken EXIF ...).
-_PROBLEM = or_(Photo.status == STATUS_ERROR, and_(Photo.status == STATUS_OK, Photo.error.is_not(None)))
-
-FILTERS: dict[str, Any] = {
-    "no-gps": and_(_PRESENT, ~_HAS_GPS),
-    "has-gps": and_(_PRESENT, _HAS_GPS),
-    "suggested": Photo.review_state == REVIEW_SUGGESTED,
-    "accepted": Photo.review_state == REVIEW_ACCEPTED,
-    "rejected": Photo.review_state == REVIEW_REJECTED,
-    "written": Photo.review_state == REVIEW_WRITTEN,
-    "error": _PROBLEM,
-    "missing": Photo.status == STATUS_MISSING,
-}
 
 
 def status(lib: Library) -> dict[str, int]:
@@ -98,14 +79,14 @@ def status(lib: Library) -> dict[str, int]:
 
     columns = {
         "photos": count(_PRESENT),
-        "with_gps": count(FILTERS["has-gps"]),
-        "without_gps": count(FILTERS["no-gps"]),
-        "suggested": count(FILTERS["suggested"]),
-        "accepted": count(FILTERS["accepted"]),
-        "rejected": count(FILTERS["rejected"]),
-        "written": count(FILTERS["written"]),
-        "errors": count(FILTERS["error"]),
-        "missing": count(FILTERS["missing"]),
+        "with_gps": count(filter_clause("has-gps")),
+        "without_gps": count(filter_clause("no-gps")),
+        "suggested": count(filter_clause("suggested")),
+        "accepted": count(filter_clause("accepted")),
+        "rejected": count(filter_clause("rejected")),
+        "written": count(filter_clause("written")),
+        "errors": count(filter_clause("error")),
+        "missing": count(filter_clause("missing")),
     }
     with lib.catalog.reader() as session:
         row = session.execute(select(*columns.values())).one()
@@ -135,12 +116,10 @@ LIST_COLUMNS = (
 
 
 def list_photos(lib: Library, filter: str | None = None) -> list[dict]:
-    """Photos as plain dicts (keys: LIST_COLUMNS), ordered by path; ``filter`` is a key of FILTERS."""
+    """Photos as plain dicts (keys: LIST_COLUMNS), ordered by path; ``filter``: see services.filters."""
     query = select(*(getattr(Photo, c) for c in LIST_COLUMNS)).order_by(Photo.path)
     if filter:
-        if filter not in FILTERS:
-            raise UserInputError(f"unknown filter {filter!r}; choose from {', '.join(FILTERS)}")
-        query = query.where(FILTERS[filter])
+        query = query.where(filter_clause(filter))
     with lib.catalog.reader() as session:
         rows = session.execute(query).all()
     out = []

@@ -10,7 +10,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, and_, select, true
+from sqlalchemy import ColumnElement, and_, or_, select, true
 from sqlalchemy.orm import Session
 
 from geotagger.catalog import Photo
@@ -38,7 +38,8 @@ def filter_clause(name: str | None) -> ColumnElement[bool]:
         "accepted": and_(ok, Photo.review_state == REVIEW_ACCEPTED),
         "rejected": and_(ok, Photo.review_state == REVIEW_REJECTED),
         "written": and_(ok, Photo.review_state == REVIEW_WRITTEN),
-        "error": Photo.status == STATUS_ERROR,
+        # unreadable files, and readable ones whose metadata had problems (broken EXIF ...)
+        "error": or_(Photo.status == STATUS_ERROR, and_(ok, Photo.error.is_not(None))),
         "missing": Photo.status == STATUS_MISSING,
     }
     if name is None:

@@ -45,6 +45,7 @@ from geotagger.metadata.verify import verify_jpeg_patch, verify_on_disk, verify_
 from geotagger.metadata.write_jpeg import GpsFix, add_gps
 from geotagger.metadata.xmp import find_sidecar
 from geotagger.metadata.xmp_write import (
+    PLACE_NAME_MODES,
     SIDECAR_POLICIES,
     XmpLocation,
     embed_xmp,
@@ -60,7 +61,6 @@ log = logging.getLogger(__name__)
 KIND_EXIF = "exif"  # in the file: EXIF GPS (and the XMP packet with place names, if embedded)
 KIND_XMP = "xmp"  # in the file: only the embedded XMP packet (country level)
 KIND_SIDECAR = "sidecar"
-PLACE_NAME_MODES = ("sidecar", "embedded", "none")
 PENDING, DONE, FAILED, UNDONE = "pending", "done", "failed", "undone"
 JPEG_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".jfif"})
 

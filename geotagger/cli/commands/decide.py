@@ -6,7 +6,6 @@ import argparse
 
 from geotagger.cli.context import CliContext
 from geotagger.geo.address import LEVELS, Address
-from geotagger.services import decisions
 
 ORDER = 50
 
@@ -27,6 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_accept(args: argparse.Namespace, ctx: CliContext) -> int:
+    from geotagger.services import decisions  # loaded when the command runs
+
     decision = decisions.accept(
         ctx.library,
         args.photo,
@@ -46,6 +47,8 @@ def run_accept(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def run_reject(args: argparse.Namespace, ctx: CliContext) -> int:
+    from geotagger.services import decisions  # loaded when the command runs
+
     decision = decisions.reject(ctx.library, args.photo)
     print(f"rejected photo {decision.photo_id}")
     return 0

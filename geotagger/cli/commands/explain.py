@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from geotagger.cli.context import CliContext
 from geotagger.cli.output import print_rows
 from geotagger.errors import UserInputError
-from geotagger.services import explaining
+
+if TYPE_CHECKING:
+    from geotagger.services import explaining
 
 ORDER = 45
 
@@ -36,6 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
+    from geotagger.services import explaining  # loaded when the command runs
+
     if args.analyse is not None:
         return _analyse(args, ctx)
     if args.truth is not None:
@@ -93,6 +98,8 @@ def _print_table(exp: explaining.Explanation, ctx: CliContext) -> None:
 
 
 def _analyse(args: argparse.Namespace, ctx: CliContext) -> int:
+    from geotagger.services import explaining  # loaded when the command runs
+
     if args.photos:
         raise UserInputError("--analyse works on the whole evaluation set; do not name photos")
     report = explaining.analyse(

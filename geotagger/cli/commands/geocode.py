@@ -8,7 +8,6 @@ import re
 from geotagger.cli.context import CliContext
 from geotagger.cli.output import FORMATS, print_rows
 from geotagger.errors import UserInputError
-from geotagger.services import geocoding
 
 ORDER = 25
 # "-33.9,18.4" must be a positional, not an unknown option: argparse treats strings that look like
@@ -31,6 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_geocode(args: argparse.Namespace, ctx: CliContext) -> int:
+    from geotagger.services import geocoding  # loaded when the command runs
+
     if args.csv and args.points:
         raise UserInputError("give points or --csv FILE, not both")
     if args.csv:

@@ -8,7 +8,7 @@ import sys
 
 from geotagger.cli.context import CliContext
 from geotagger.cli.output import FORMATS, print_rows
-from geotagger.services import indexing
+from geotagger.services.filters import FILTERS
 
 ORDER = 10
 MAX_WARNINGS_SHOWN = 20
@@ -23,7 +23,6 @@ TABLE_COLUMNS = (
     "review_state",
     "error",
 )
-CSV_COLUMNS = indexing.LIST_COLUMNS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -45,12 +44,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run_status)
 
     p = sub.add_parser("list", help="list photos of the library")
-    p.add_argument("--filter", choices=list(indexing.FILTERS), help="only photos in this state")
+    p.add_argument("--filter", choices=[f for f in FILTERS if f != "all"], help="only photos in this state")
     p.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
     p.set_defaults(run=run_list)
 
 
 def run_index(args: argparse.Namespace, ctx: CliContext) -> int:
+    from geotagger.services import indexing  # loaded when the command runs
+
     if args.workers is not None and args.workers < 0:
         from geotagger.errors import UserInputError
 
@@ -73,6 +74,8 @@ def run_index(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def run_status(args: argparse.Namespace, ctx: CliContext) -> int:
+    from geotagger.services import indexing  # loaded when the command runs
+
     counts = indexing.status(ctx.library)
     if args.json:
         json.dump(counts, sys.stdout, indent=2)
@@ -85,13 +88,15 @@ def run_status(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def run_list(args: argparse.Namespace, ctx: CliContext) -> int:
+    from geotagger.services import indexing  # loaded when the command runs
+
     rows = indexing.list_photos(ctx.library, args.filter)
     if args.format == "table":
         # One line per photo even for names with newlines or tabs (CSV and JSON quote them instead).
         rows = [{k: _visible(v) for k, v in row.items()} for row in rows]
         print_rows(rows, TABLE_COLUMNS, "table")
     else:
-        print_rows(rows, CSV_COLUMNS, args.format)
+        print_rows(rows, indexing.LIST_COLUMNS, args.format)
     return 0
 
 

@@ -6,7 +6,6 @@ import argparse
 
 from geotagger.cli.context import CliContext
 from geotagger.cli.output import FORMATS, print_rows
-from geotagger.services import models as model_services
 
 ORDER = 90
 _ATTR = "_geotagger_actions"
@@ -46,6 +45,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _list(args: argparse.Namespace, ctx: CliContext) -> int:
+    from geotagger.services import models as model_services  # loaded when the command runs
+
     rows = model_services.list_packs()
     if not rows:
         ctx.say("no model packs yet: run 'geotagger models build' (or it is built on first 'locate')")
@@ -70,6 +71,8 @@ def _diff_line(card: dict) -> str:
 
 
 def _build(args: argparse.Namespace, ctx: CliContext) -> int:
+    from geotagger.services import models as model_services  # loaded when the command runs
+
     pack = model_services.build_pack(args.variant, force=args.force, progress=ctx.progress())
     ctx.say(f"model pack {pack.id} ready in {pack.dir}")
     print(f"{pack.id}: ONNX Runtime vs torch max abs diff: {_diff_line(pack.card)}")
@@ -77,6 +80,8 @@ def _build(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def _import_semp(args: argparse.Namespace, ctx: CliContext) -> int:
+    from geotagger.services import models as model_services  # loaded when the command runs
+
     pack = model_services.import_semp(
         args.path, pack_id=args.pack_id, force=args.force, progress=ctx.progress()
     )

@@ -6,8 +6,7 @@ import argparse
 
 from geotagger.cli.context import CliContext
 from geotagger.cli.output import FORMATS, print_rows
-from geotagger.metadata.xmp_write import SIDECAR_POLICIES
-from geotagger.services import writing
+from geotagger.metadata.xmp_write import PLACE_NAME_MODES, SIDECAR_POLICIES
 
 ORDER = 55
 
@@ -23,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--place-names",
-        choices=writing.PLACE_NAME_MODES,
+        choices=PLACE_NAME_MODES,
         default="sidecar",
         help="where city/region/country names go: XMP sidecar (default), embedded in the JPEG's XMP, or none",
     )
@@ -36,6 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_write(args: argparse.Namespace, ctx: CliContext) -> int:
+    from geotagger.services import writing  # loaded when the command runs
+
     report = writing.write(
         ctx.library,
         dry_run=args.dry_run,
@@ -54,6 +55,8 @@ def run_write(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def run_undo(args: argparse.Namespace, ctx: CliContext) -> int:
+    from geotagger.services import writing  # loaded when the command runs
+
     records = writing.undo(ctx.library, last=args.last)
     for record in records:
         action = "removed" if record.before_sha256 is None else "restored"
