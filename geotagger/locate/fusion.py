@@ -175,7 +175,33 @@ class EvidenceContext:
         if SOURCE_LIBRARY in sources and self.library is not None and emb is not None:
             self._pair_similarity(pool, emb)
         self._interactions(pool, neighbours, query)
+        self._library_evidence(pool, vis_rows, vis_sims, items.get("class"))
         return pool
+
+    def _library_evidence(
+        self, pool: list[PoolItem], rows: np.ndarray, sims: np.ndarray, class_item: PoolItem | None
+    ) -> None:
+        """Every library candidate explains itself with the heads' top classes and the most similar photos."""
+        if self.library is None:
+            return
+        order = np.argsort(-sims, kind="stable")[:K_VISUAL] if len(rows) else []
+        similar = [
+            [
+                p.path
+                if (p := self.library_points[rows[k]]) is not None
+                else str(int(self.library.ids[rows[k]])),
+                round(float(sims[k]), 3),
+            ]
+            for k in order
+        ]
+        classes = class_item.evidence.get("class_probs") if class_item is not None else None
+        for it in pool:
+            if it.source != SOURCE_LIBRARY:
+                continue
+            if similar:
+                it.evidence.setdefault("neighbours", similar)
+            if classes:
+                it.evidence.setdefault("class_probs", classes)
 
     def nearest_gap(self, query: PhotoPoint, exclude_self: bool = False) -> float | None:
         """Gap (s) to the nearest geotagged photo of the same camera or folder; None when there is none."""
