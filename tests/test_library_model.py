@@ -148,3 +148,17 @@ def test_global_model_ranks_places_hierarchically_and_joins_the_pool() -> None:
     globals_ = [it for it in pool if it.source == "model:fake-semp"]
     assert len(globals_) == 2 and globals_[0].feats["global_p"] > globals_[1].feats["global_p"]
     assert globals_[0].evidence["class"] == "Rome, Italy"
+
+
+def test_library_with_two_geotagged_photos_still_gets_honest_suggestions() -> None:
+    from geotagger.locate.fusion import EvidenceContext
+
+    points, truth, emb = synthetic_library(per_trip=4)
+    known = [p for p in points if p.lat is not None][:2]
+    trained = library_training.train(known, emb, "m", source_sets=[("time", "library")])
+    fusion = trained.fusion_for(["time", "library"])
+    assert fusion.report["untrained"]
+    q = next(p for p in points if p.lat is None)
+    cands = fusion.candidates(EvidenceContext(known, trained.library).pool(q, emb[q.id]))
+    assert cands and all(c.confidence == 0.5 and c.level == "country" for c in cands)
+    assert cands[0].source == "time"  # the time rule goes first

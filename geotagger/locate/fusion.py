@@ -36,6 +36,7 @@ SUPPORT_TEMPERATURE = 0.05
 MAX_CANDIDATES = 5
 MERGE_KM = 1.0  # a lower-ranked place this close to a better one adds nothing new
 MBR_RANKING = True  # see FusionModel.rank
+MIN_TRAINING_POOLS = 10  # fewer known photos with evidence: FusionModel.untrained
 
 # Time scales (seconds) at which closeness in capture time is measured: exp(-gap / tau).
 TAUS_S = (600.0, 3600.0, 6 * 3600.0, 86400.0, 7 * 86400.0, 30 * 86400.0)
@@ -655,6 +656,20 @@ class FusionModel:
     report: dict[str, Any] = field(default_factory=dict)
     gate_s: float = 0.0  # the time rule's pick goes first when its gap is at most this (learned)
 
+    @classmethod
+    def untrained(cls, sources: Sequence[str], photos: int = 0) -> FusionModel:
+        """For libraries with too few geotagged photos to learn from: the time rule first, then places
+        ranked by closeness in time and looks; every confidence is a flat, honest 0.5 (uncalibrated)."""
+        d = len(FEATURES)
+        weights = np.zeros((len(RADII_KM), d))  # raw P = sigmoid(0) = 0.5 everywhere
+        rank = np.zeros((len(RADII_KM), d))
+        for name, w in (("nearest", 2.0), ("psim", 1.0), ("vsup25", 1.0), ("sim_rank0", 0.5)):
+            rank[:, FEATURES.index(name)] = w
+        for i in range(len(TAUS_S)):
+            rank[:, FEATURES.index(f"close_{i}")] = 1.0
+        report = {"photos": photos, "untrained": True, "gate_s": math.inf}
+        return cls(tuple(sources), np.zeros(d), np.ones(d), weights, rank, Calibrator(), report, math.inf)
+
     def raw_probs(self, pool: Sequence[PoolItem]) -> np.ndarray:
         if not pool:
             return np.zeros((0, len(RADII_KM)))
@@ -800,8 +815,8 @@ def train_fusion(
     the photos to locate (see :func:`shift_weights`).
     """
     keep = [i for i, p in enumerate(pools) if p]
-    if not keep:
-        raise ValueError("no known photo has any evidence to learn from")
+    if len(keep) < MIN_TRAINING_POOLS:
+        return FusionModel.untrained(sources, photos=len(keep))
     pools = [pools[i] for i in keep]
     truths = [truths[i] for i in keep]
     weights_all = np.ones(len(keep)) if pool_weights is None else np.asarray(pool_weights, float)[keep]

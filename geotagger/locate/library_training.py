@@ -185,8 +185,6 @@ def train(
             )
             if progress:
                 progress.advance()
-        if not any(pools):
-            continue
         model = train_fusion(
             pools, truths, sources, cancel_check=cancel.check if cancel else None, pool_weights=pool_weights
         )

@@ -26,6 +26,11 @@ def run_train(args: argparse.Namespace, ctx: CliContext) -> int:
     )
     print(report.summary())
     for key, held in report.heldout.items():
+        if held.get("untrained"):
+            print(
+                f"  {key}: too few geotagged photos to learn from; confidences are a flat 0.5 (uncalibrated)"
+            )
+            continue
         acc = held.get("heldout_accuracy", {})
         line = "/".join(f"{100 * acc[k]:.1f}" for k in ("1", "25", "200", "750", "2500") if k in acc)
         print(f"  {key}: held-out acc@1/25/200/750/2500 km = {line} ({held.get('photos', 0)} photos)")
