@@ -7,7 +7,6 @@ photos); EXIF orientation is applied so thumbnails stand the right way up.
 
 from __future__ import annotations
 
-import io
 import os
 import tempfile
 from pathlib import Path
@@ -15,64 +14,14 @@ from pathlib import Path
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from geotagger.errors import MetadataError, UserInputError
+from geotagger.imaging import apply_orientation, is_raw, open_decoded, raw_preview
 
-RAW_EXTENSIONS = frozenset(
-    {".cr2", ".cr3", ".nef", ".nrw", ".arw", ".dng", ".orf", ".rw2", ".raf", ".pef", ".srw"}
-)
 MIN_SIZE, MAX_SIZE = 16, 4096
-MAX_RAW_BYTES = 128 * 1024 * 1024  # RAW files are scanned for previews up to this size
-SOI = b"\xff\xd8\xff"
-# EXIF orientation -> the transposition that makes the image upright (as ImageOps.exif_transpose).
-_TRANSPOSE = {
-    2: (Image.Transpose.FLIP_LEFT_RIGHT,),
-    3: (Image.Transpose.ROTATE_180,),
-    4: (Image.Transpose.FLIP_TOP_BOTTOM,),
-    5: (Image.Transpose.TRANSPOSE,),
-    6: (Image.Transpose.ROTATE_270,),
-    7: (Image.Transpose.TRANSVERSE,),
-    8: (Image.Transpose.ROTATE_90,),
-}
-_heif_registered = False
-
-
-def _register_heif() -> None:
-    global _heif_registered
-    if not _heif_registered:
-        import pillow_heif
-
-        pillow_heif.register_heif_opener()
-        _heif_registered = True
 
 
 def cache_path(cache_dir: Path, fingerprint: str, size: int) -> Path:
     """Where the thumbnail of this content at this size lives (two-level fan-out keeps folders small)."""
     return cache_dir / fingerprint[:2] / f"{fingerprint}-{size}.jpg"
-
-
-def _raw_preview(source: Path) -> Image.Image:
-    """The largest embedded JPEG preview of a RAW file that Pillow can decode.
-
-    Camera RAW containers (TIFF-based CR2/NEF/ARW/DNG/ORF..., CR3, RAF, RW2) embed JPEG previews;
-    scanning for JPEG start markers and asking Pillow for each header is format-independent, and
-    lossless-JPEG sensor data (which Pillow cannot decode) is skipped on the way.
-    """
-    with open(source, "rb") as handle:
-        data = handle.read(MAX_RAW_BYTES)
-    best: tuple[int, int] | None = None  # (pixels, offset)
-    at = data.find(SOI)
-    while at >= 0:
-        try:
-            with Image.open(io.BytesIO(data[at:])) as candidate:
-                if candidate.format == "JPEG" and candidate.mode in ("RGB", "L", "CMYK", "YCbCr"):
-                    pixels = candidate.width * candidate.height
-                    if best is None or pixels > best[0]:
-                        best = (pixels, at)
-        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
-            pass  # not a decodable JPEG here: keep scanning
-        at = data.find(SOI, at + 3)
-    if best is None:
-        raise MetadataError(f"no thumbnail for {source.name}: this RAW file has no embedded JPEG preview")
-    return Image.open(io.BytesIO(data[best[1] :]))
 
 
 def render(source: Path, size: int, orientation: int | None = None) -> Image.Image:
@@ -82,15 +31,16 @@ def render(source: Path, size: int, orientation: int | None = None) -> Image.Ima
     """
     if not MIN_SIZE <= size <= MAX_SIZE:
         raise UserInputError(f"thumbnail size must be between {MIN_SIZE} and {MAX_SIZE} pixels, not {size}")
-    if source.suffix.lower() in RAW_EXTENSIONS:
+    if is_raw(source):
         try:
-            with _raw_preview(source) as image:
-                image.draft("RGB", (size, size))
-                image.load()
-                upright = image
+            preview = raw_preview(source, size)
+            if preview is None:
+                raise MetadataError(
+                    f"no thumbnail for {source.name}: this RAW file has no embedded JPEG preview"
+                )
+            with preview as image:
                 if not image.getexif().get(0x0112):
-                    for method in _TRANSPOSE.get(orientation or 1, ()):
-                        upright = upright.transpose(method)
+                    upright = apply_orientation(image, orientation or 1)
                 else:
                     upright = ImageOps.exif_transpose(image)
                 upright.thumbnail((size, size), Image.Resampling.LANCZOS)
@@ -99,13 +49,8 @@ def render(source: Path, size: int, orientation: int | None = None) -> Image.Ima
             if isinstance(exc, FileNotFoundError):
                 raise
             raise MetadataError(f"no thumbnail for {source.name}: cannot decode its preview ({exc})") from exc
-    if source.suffix.lower() in (".heic", ".heif", ".hif"):
-        _register_heif()
     try:
-        with Image.open(source) as image:
-            if image.format == "JPEG":
-                image.draft("RGB", (size, size))
-            image.load()
+        with open_decoded(source, size) as image:
             upright = ImageOps.exif_transpose(image)
             upright.thumbnail((size, size), Image.Resampling.LANCZOS)
             if upright.mode != "RGB":

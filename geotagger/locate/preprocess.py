@@ -8,7 +8,6 @@ batches in the consumer (``normalize``), which is cheaper than per image and kee
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,48 +16,9 @@ import numpy as np
 from PIL import Image
 
 from geotagger.errors import GeotaggerError
+from geotagger.imaging import apply_orientation, is_raw, open_decoded, raw_preview
 
-RAW_SUFFIXES = frozenset(
-    [
-        ".arw",
-        ".cr2",
-        ".cr3",
-        ".crw",
-        ".dng",
-        ".erf",
-        ".kdc",
-        ".mef",
-        ".mos",
-        ".mrw",
-        ".nef",
-        ".nrw",
-        ".orf",
-        ".pef",
-        ".raf",
-        ".raw",
-        ".rw2",
-        ".rwl",
-        ".sr2",
-        ".srf",
-        ".srw",
-        ".x3f",
-    ]
-)
-HEIF_SUFFIXES = frozenset({".heic", ".heif", ".hif", ".avif"})
-MAX_RAW_PREVIEW_CANDIDATES = 64
-
-# Orientation tag value -> PIL transpose operations applied in order (EXIF 1..8).
-_ORIENTATION_OPS: dict[int, tuple[Image.Transpose, ...]] = {
-    2: (Image.Transpose.FLIP_LEFT_RIGHT,),
-    3: (Image.Transpose.ROTATE_180,),
-    4: (Image.Transpose.FLIP_TOP_BOTTOM,),
-    5: (Image.Transpose.TRANSPOSE,),
-    6: (Image.Transpose.ROTATE_270,),
-    7: (Image.Transpose.TRANSVERSE,),
-    8: (Image.Transpose.ROTATE_90,),
-}
 _RESAMPLE = {"bilinear": Image.Resampling.BILINEAR, "bicubic": Image.Resampling.BICUBIC}
-_heif_registered = False
 
 
 class ImageDecodeError(GeotaggerError):
@@ -88,42 +48,6 @@ class PreprocessSpec:
         return 5 if self.five_crop else 1
 
 
-def _register_heif() -> None:
-    global _heif_registered
-    if not _heif_registered:
-        import pillow_heif
-
-        pillow_heif.register_heif_opener()
-        _heif_registered = True
-
-
-def _largest_embedded_jpeg(path: Path, min_side: int) -> Image.Image:
-    """The largest decodable JPEG inside a RAW file (the camera's full-size or large preview)."""
-    data = path.read_bytes()
-    found: list[tuple[int, int]] = []  # (area, offset)
-    start = 0
-    while len(found) < MAX_RAW_PREVIEW_CANDIDATES:
-        offset = data.find(b"\xff\xd8\xff", start)
-        if offset < 0:
-            break
-        start = offset + 3
-        try:
-            probe = Image.open(io.BytesIO(data[offset:]))
-        except Exception:  # not a JPEG header at this offset (random bytes in raw data)
-            continue
-        if probe.format == "JPEG" and probe.mode in ("RGB", "L", "CMYK", "YCbCr"):
-            found.append((probe.size[0] * probe.size[1], offset))
-    for _area, offset in sorted(found, reverse=True):
-        image = Image.open(io.BytesIO(data[offset:]))
-        image.draft("RGB", (min_side, min_side))
-        try:
-            image.load()
-        except Exception:  # lossless raw tiles also start with SOI; try the next one
-            continue
-        return image
-    raise ImageDecodeError(f"{path.name}: no embedded JPEG preview found in this RAW file")
-
-
 def open_image(path: str | Path, min_side: int) -> Image.Image:
     """Open any supported photo, decoding at the smallest scale whose shorter side >= min_side.
 
@@ -131,16 +55,12 @@ def open_image(path: str | Path, min_side: int) -> Image.Image:
     where it is cheap.
     """
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix in RAW_SUFFIXES:
-        return _largest_embedded_jpeg(path, min_side)
-    if suffix in HEIF_SUFFIXES:
-        _register_heif()
-    image = Image.open(path)
-    if image.format == "JPEG":
-        image.draft("RGB", (min_side, min_side))
-    image.load()
-    return image
+    if is_raw(path):
+        preview = raw_preview(path, min_side)
+        if preview is None:
+            raise ImageDecodeError(f"{path.name}: no embedded JPEG preview found in this RAW file")
+        return preview
+    return open_decoded(path, min_side)
 
 
 def orientation_of(image: Image.Image) -> int:
@@ -191,8 +111,7 @@ def preprocess_image(image: Image.Image, spec: PreprocessSpec, orientation: int 
     if new_size != image.size:
         resample = _RESAMPLE.get(spec.interpolation, Image.Resampling.BILINEAR)
         image = image.resize(new_size, resample, reducing_gap=3.0)
-    for op in _ORIENTATION_OPS.get(orientation, ()):
-        image = image.transpose(op)
+    image = apply_orientation(image, orientation)
     boxes = crop_boxes(image.size[0], image.size[1], spec.input_size, spec.five_crop)
     return np.stack([np.asarray(image.crop(box), dtype=np.uint8) for box in boxes])
 
