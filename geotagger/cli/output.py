@@ -11,11 +11,17 @@ from typing import Any, TextIO
 FORMATS = ("table", "csv", "json")
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, exact: bool = False) -> str:
+    """Text of one cell. CSV (exact) keeps every digit a float has, so coordinates survive a round
+    trip; the table shows at most 6 decimals (0.1 m in latitude), never fewer significant digits."""
     if value is None:
         return ""
     if isinstance(value, float):
-        return f"{value:.6g}"
+        if exact:
+            return repr(value)
+        if value != 0 and abs(value) < 1e-3:
+            return f"{value:.3g}"
+        return f"{value:.6f}".rstrip("0").rstrip(".")
     return str(value)
 
 
@@ -31,7 +37,7 @@ def print_rows(
         writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: _cell(row.get(k)) for k in columns})
+            writer.writerow({k: _cell(row.get(k), exact=True) for k in columns})
     else:
         cells = [[_cell(row.get(k)) for k in columns] for row in rows]
         widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]

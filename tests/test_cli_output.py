@@ -1,0 +1,35 @@
+"""Listings keep the precision a user needs: CSV must round-trip coordinates exactly."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from geotagger.cli.output import print_rows
+
+
+def _render(fmt: str, rows: list[dict]) -> str:
+    out = io.StringIO()
+    print_rows(rows, ["lat", "lon", "confidence"], fmt, out)
+    return out.getvalue()
+
+
+def test_csv_keeps_full_coordinate_precision() -> None:
+    rows = [{"lat": 47.919412345, "lon": 106.917123, "confidence": 0.855}]
+    parsed = list(csv.DictReader(io.StringIO(_render("csv", rows))))
+    assert float(parsed[0]["lat"]) == 47.919412345
+    assert float(parsed[0]["lon"]) == 106.917123
+    assert float(parsed[0]["confidence"]) == 0.855
+
+
+def test_table_shows_six_decimals_not_six_digits() -> None:
+    text = _render("table", [{"lat": 47.919412345, "lon": 106.917123, "confidence": 0.0001234}])
+    line = text.splitlines()[1].split()
+    assert line[0] == "47.919412"
+    assert line[1] == "106.917123"
+    assert line[2] == "0.000123"
+
+
+def test_table_trims_trailing_zeros_and_keeps_none_empty() -> None:
+    text = _render("table", [{"lat": 25.0, "lon": None, "confidence": 0.0}])
+    assert text.splitlines()[1].split() == ["25", "0"]
