@@ -10,8 +10,6 @@ from __future__ import annotations
 import importlib
 import json
 import logging
-import shutil
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -20,7 +18,13 @@ from typing import Any
 import numpy as np
 
 from geotagger.errors import ModelError, UserInputError
-from geotagger.locate.pack import BACKBONE_NAME, IMAGENET_HEAD_NAME, ModelPack, write_card
+from geotagger.locate.pack import (
+    BACKBONE_NAME,
+    IMAGENET_HEAD_NAME,
+    ModelPack,
+    pack_build_folder,
+    publish_pack,
+)
 from geotagger.paths import models_dir
 from geotagger.progress import Progress
 
@@ -235,8 +239,7 @@ def build_backbone_pack(
     net = load_lite(variant)
     module = BackboneWithOutputs.wrap(net)
     size = int(recipe["input_size"])
-    work = Path(tempfile.mkdtemp(prefix=f".{recipe['id']}-", dir=root))
-    try:
+    with pack_build_folder(root, recipe["id"]) as work:
         if progress:
             progress.advance()
         exported = export_onnx(module, work / BACKBONE_NAME, size)
@@ -278,16 +281,6 @@ def build_backbone_pack(
                 "seconds": round(time.perf_counter() - started, 1),
             },
         }
-        write_card(work, card)
-        work.chmod(0o755)
-        if final.exists():
-            shutil.rmtree(final)
-        work.rename(final)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
-    if progress:
-        progress.advance()
-        progress.finish(f"built {recipe['id']}")
+        publish_pack(work, final, card, progress, f"built {recipe['id']}")
     log.info("built %s: max abs diff %s", recipe["id"], json.dumps(diffs))
     return ModelPack.load(final)

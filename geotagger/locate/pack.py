@@ -11,12 +11,17 @@ import hashlib
 import json
 import os
 import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from geotagger.errors import ModelError, NotFoundError
 from geotagger.paths import models_dir
+from geotagger.progress import Progress
 
 CARD_NAME = "model.json"
 BACKBONE_NAME = "backbone.onnx"
@@ -75,6 +80,39 @@ def write_card(folder: Path, card: dict[str, Any]) -> None:
     tmp = folder / (CARD_NAME + ".tmp")
     tmp.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(tmp, folder / CARD_NAME)
+
+
+@contextmanager
+def pack_build_folder(root: Path, pack_id: str) -> Iterator[Path]:
+    """A hidden temporary folder under ``root`` to make a pack in; removed again if making it fails.
+
+    Building beside the final folder keeps the closing rename on one file system (atomic), so a
+    failed or interrupted build never leaves a half-written pack where ``ModelPack.load`` looks.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{pack_id}-", dir=root))
+    try:
+        yield work
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+
+
+def publish_pack(
+    work: Path, final: Path, card: dict[str, Any], progress: Progress | None = None, summary: str = ""
+) -> None:
+    """Write the card into the build folder and rename it to ``final``, replacing an older pack there.
+
+    The last step of a build: ``progress`` advances once and finishes with ``summary``.
+    """
+    write_card(work, card)
+    work.chmod(0o755)
+    if final.exists():
+        shutil.rmtree(final)
+    work.rename(final)
+    if progress:
+        progress.advance()
+        progress.finish(summary)
 
 
 @dataclass

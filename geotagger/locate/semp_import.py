@@ -19,8 +19,6 @@ import csv
 import json
 import logging
 import re
-import shutil
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -34,8 +32,9 @@ from geotagger.locate.pack import (
     HIERARCHY_NAME,
     PARTITIONINGS_NAME,
     ModelPack,
+    pack_build_folder,
+    publish_pack,
     valid_pack_id,
-    write_card,
 )
 from geotagger.paths import models_dir
 from geotagger.progress import Progress
@@ -348,9 +347,7 @@ def import_semp_release(
     if progress:
         progress.advance()
 
-    root.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{pack_id}-", dir=root))
-    try:
+    with pack_build_folder(root, pack_id) as work:
         exported = export_onnx(module, work / BACKBONE_NAME, size, output_names=("features", "embedding"))
         if progress:
             progress.advance()
@@ -400,15 +397,5 @@ def import_semp_release(
                 "seconds": round(time.perf_counter() - started, 1),
             },
         }
-        write_card(work, card)
-        work.chmod(0o755)
-        if final.exists():
-            shutil.rmtree(final)
-        work.rename(final)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
-    if progress:
-        progress.advance()
-        progress.finish(f"imported {pack_id}")
+        publish_pack(work, final, card, progress, f"imported {pack_id}")
     return ModelPack.load(final)
