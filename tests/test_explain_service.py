@@ -169,3 +169,14 @@ def test_missing_ocr_models_are_reported_not_fatal(setup, monkeypatch):
     exp = explaining.explain(lib, str(query), ocr=True)
     assert exp.attribution is not None and exp.ocr_text == ""
     assert "rapidocr-onnxruntime" in exp.ocr_note and "--no-deps" in exp.ocr_note
+
+
+def test_overlay_for_a_time_candidate_says_why_none_was_written(setup, tmp_path, capsys):
+    lib, query, _near, _pid = setup
+    out = tmp_path / "time.png"
+    exp = explaining.explain(lib, str(query), candidate=1, overlay=out)
+    assert exp.overlay is None and not out.exists()
+    assert "capture time" in exp.overlay_note and "--candidate 0, 2" in exp.overlay_note
+    rc = main(["--library", lib.location, "explain", str(query), "--candidate", "1", "--overlay", str(out)])
+    assert rc == 0
+    assert "no overlay written" in capsys.readouterr().err

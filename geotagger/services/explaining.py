@@ -61,6 +61,7 @@ class Explanation:
     overlay: Path | None = None
     note: str = ""
     ocr_note: str = ""  # why OCR did not run, when it was asked for
+    overlay_note: str = ""  # why no overlay was written, when one was asked for
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -79,6 +80,7 @@ class Explanation:
             "overlay": str(self.overlay) if self.overlay else None,
             "note": self.note,
             "ocr_note": self.ocr_note,
+            "overlay_note": self.overlay_note,
             "seconds": round(self.seconds, 3),
         }
 
@@ -233,6 +235,8 @@ def explain(
         ev = s.evidence or {}
         base.method = "none (time evidence)"
         base.note = str(ev.get("text") or "located from geotagged photos taken close in time")
+        if overlay is not None:
+            base.overlay_note = _no_overlay_note(ranked, candidate)
         base.seconds = time.perf_counter() - t0
         return base
 
@@ -255,6 +259,17 @@ def explain(
         _store(lib, s.id, exp, ocr)
     exp.seconds = time.perf_counter() - t0
     return exp
+
+
+def _no_overlay_note(ranked: list[Suggestion], candidate: int) -> str:
+    """Why a time candidate has no overlay, and which candidates of the photo would have one."""
+    others = [str(s.rank) for s in ranked if s.source != SOURCE_TIME]
+    hint = (
+        f"; candidates resting on the image: --candidate {', '.join(others)}"
+        if others
+        else "; this photo has no candidate resting on the image"
+    )
+    return f"no overlay written: candidate #{candidate} rests on capture time, not on the image{hint}"
 
 
 def _from_result(base: Explanation, r: ExplainResult, target: Target) -> Explanation:

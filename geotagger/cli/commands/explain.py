@@ -95,6 +95,8 @@ def _print_table(exp: explaining.Explanation, ctx: CliContext) -> None:
         ctx.say(exp.ocr_note)
     if exp.overlay:
         ctx.say(f"overlay written to {exp.overlay}")
+    if exp.overlay_note:
+        ctx.say(exp.overlay_note)
 
 
 def _analyse(args: argparse.Namespace, ctx: CliContext) -> int:
