@@ -54,6 +54,22 @@ def _previous(photo: Photo) -> dict[str, Any]:
     }
 
 
+def _record(session: Any, photo: Photo, action: str, review_state: str, **fields: Any) -> Decision:
+    """Journal the user's decision with the state it replaces, and move the photo to ``review_state``."""
+    decision = Decision(
+        photo_id=photo.id,
+        action=action,
+        previous=_previous(photo),
+        actor="user",
+        created_at=_now(),
+        **fields,
+    )
+    session.add(decision)
+    photo.review_state = review_state
+    session.flush()
+    return decision
+
+
 def _check_level(level: str | None) -> None:
     if level is not None and level not in LEVELS:
         raise UserInputError(f"unknown level {level!r} (choose from {', '.join(LEVELS)})")
@@ -122,41 +138,25 @@ def accept(
             if LEVELS.index(chosen_level) < LEVELS.index(chosen.level):  # coarser than the candidate
                 radius = max(radius, LEVEL_RADIUS_KM[chosen_level])
             address = dict(chosen.address or {}) or _geocode(lat, lon)
-        decision = Decision(
-            photo_id=photo.id,
-            action=ACTION_ACCEPT,
+        return _record(
+            session,
+            photo,
+            ACTION_ACCEPT,
+            REVIEW_ACCEPTED,
             lat=lat,
             lon=lon,
             level=chosen_level,
             radius_km=radius,
             address=address,
             source=source,
-            previous=_previous(photo),
-            actor="user",
-            created_at=_now(),
         )
-        session.add(decision)
-        photo.review_state = REVIEW_ACCEPTED
-        session.flush()
-        return decision
 
 
 def reject(lib: Library, ref: str | int) -> Decision:
     """Reject the suggestions for a photo (it will not be written; nothing on disk changes)."""
     with lib.catalog.writer() as session:
         photo = find_photo(session, ref)
-        decision = Decision(
-            photo_id=photo.id,
-            action=ACTION_REJECT,
-            address={},
-            previous=_previous(photo),
-            actor="user",
-            created_at=_now(),
-        )
-        session.add(decision)
-        photo.review_state = REVIEW_REJECTED
-        session.flush()
-        return decision
+        return _record(session, photo, ACTION_REJECT, REVIEW_REJECTED, address={})
 
 
 def latest_accept(session: Any, photo_id: int) -> Decision | None:
