@@ -78,17 +78,11 @@ def work_size(width: int, height: int, long_side: int = WORK_LONG_SIDE) -> tuple
 
 def load_photo(path: str | Path, min_side: int) -> Image.Image:
     """The photo upright in RGB, decoded at a size whose shorter side is about min_side or more."""
-    from geotagger.locate.preprocess import ImageDecodeError, open_image, to_rgb
+    from geotagger.locate.preprocess import decode_errors, open_image, to_rgb
 
-    try:
+    with decode_errors(path):
         image = open_image(path, min_side)
         return to_rgb(ImageOps.exif_transpose(image))
-    except ImageDecodeError:
-        raise
-    except FileNotFoundError as exc:
-        raise ImageDecodeError(f"{Path(path).name}: file not found") from exc
-    except Exception as exc:  # Pillow raises many types for corrupt files
-        raise ImageDecodeError(f"{Path(path).name}: cannot decode ({str(exc).splitlines()[0]})") from exc
 
 
 class Explainer:

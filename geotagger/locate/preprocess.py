@@ -8,6 +8,8 @@ batches in the consumer (``normalize``), which is cheaper than per image and kee
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -118,10 +120,17 @@ def preprocess_image(image: Image.Image, spec: PreprocessSpec, orientation: int 
 
 def load_and_preprocess(path: str | Path, spec: PreprocessSpec) -> np.ndarray:
     """Decode one photo into model crops; ImageDecodeError with a one-line reason on failure."""
-    try:
+    with decode_errors(path):
         image = open_image(path, spec.resize_size)
         orientation = orientation_of(image)
         return preprocess_image(image, spec, orientation)
+
+
+@contextmanager
+def decode_errors(path: str | Path) -> Iterator[None]:
+    """Whatever decoding ``path`` raises, as an ImageDecodeError with a one-line reason."""
+    try:
+        yield
     except ImageDecodeError:
         raise
     except FileNotFoundError as exc:
