@@ -180,3 +180,33 @@ def test_overlay_for_a_time_candidate_says_why_none_was_written(setup, tmp_path,
     rc = main(["--library", lib.location, "explain", str(query), "--candidate", "1", "--overlay", str(out)])
     assert rc == 0
     assert "no overlay written" in capsys.readouterr().err
+
+
+def test_neighbour_candidate_is_not_explained_by_a_far_away_head_class(setup):
+    """The heads' top class (Lyon) is 390 km from a Paris neighbour candidate: explain the neighbour."""
+    from geotagger.locate.library_model import Level, LibraryModel
+    from geotagger.services.explaining import LIBRARY_MODEL_DIR
+
+    lib, _query, near, pid = setup
+    level = Level(
+        "city",
+        ["Paris", "Lyon"],
+        np.array([48.85, 45.76]),
+        np.array([2.35, 4.83]),
+        np.random.default_rng(4).standard_normal((16, 2)).astype(np.float32),
+        np.zeros(2, np.float32),
+    )
+    model = LibraryModel(
+        "tiny", np.array([2]), np.ones((1, 16), np.float32) / 4, np.array([48.85]), np.array([2.35]), [level]
+    )
+    model.save(lib.data_dir / LIBRARY_MODEL_DIR)
+    with lib.catalog.writer() as session:
+        s = session.query(Suggestion).filter_by(photo_id=pid, rank=0).one()
+        s.evidence = {"neighbours": [[str(near), 0.9]], "class_probs": [["Lyon", 0.7], ["Paris", 0.2]]}
+    exp = explaining.explain(lib, pid, ocr=False)
+    assert exp.method == "class activation map" and "Paris" in exp.note  # the class at the candidate
+    with lib.catalog.writer() as session:
+        s = session.query(Suggestion).filter_by(photo_id=pid, rank=0).one()
+        s.evidence = {"neighbours": [[str(near), 0.9]], "class_probs": [["Lyon", 0.7]]}
+    exp = explaining.explain(lib, pid, ocr=False)
+    assert exp.method == "similarity to neighbour" and "near.jpg" in exp.note

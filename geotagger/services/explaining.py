@@ -149,19 +149,34 @@ def _class_target(lib: Library, s: Suggestion, pack: Any) -> Target | None:
     if chosen.weight is None:
         return None
     if index is None:
-        probs = ev.get("class_probs") or []
-        names = (
-            [ev["class"]] if ev.get("class") else [p[0] for p in probs if isinstance(p, list | tuple) and p]
-        )
-        if not names or names[0] not in chosen.class_names:
+        index = _class_index(ev, chosen, s)
+        if index is None:
             return None
-        index = chosen.class_names.index(names[0])
     return Target(
         "class",
         f"{chosen.class_names[int(index)]} ({chosen.name})",
         weights=chosen.weight[:, int(index)],
         unit_embedding=True,
     )
+
+
+def _class_index(ev: dict[str, Any], level: Any, s: Suggestion) -> int | None:
+    """The head class a library candidate rests on: the one it names, else the most probable class
+    of the heads whose centre lies at the candidate (within its radius, at least 25 km). A neighbour
+    candidate in Mongolia must not be explained by the heads' top class in Thailand."""
+    from geotagger.geo.metrics import haversine_km
+
+    if ev.get("class"):
+        name = ev["class"]
+        return level.class_names.index(name) if name in level.class_names else None
+    reach = max(float(s.radius_km or 0.0), 25.0)
+    for item in ev.get("class_probs") or []:
+        if not isinstance(item, list | tuple) or not item or item[0] not in level.class_names:
+            continue
+        k = level.class_names.index(item[0])
+        if float(haversine_km(s.lat, s.lon, level.class_lat[k], level.class_lon[k])) <= reach:
+            return k
+    return None
 
 
 def _library_model(lib: Library) -> Any:
