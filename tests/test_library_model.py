@@ -160,5 +160,7 @@ def test_library_with_two_geotagged_photos_still_gets_honest_suggestions() -> No
     assert fusion.report["untrained"]
     q = next(p for p in points if p.lat is None)
     cands = fusion.candidates(EvidenceContext(known, trained.library).pool(q, emb[q.id]))
-    assert cands and all(c.confidence == 0.5 and c.level == "country" for c in cands)
     assert cands[0].source == "time"  # the time rule goes first
+    # minutes from a geotagged photo of the same trip: a prior says "exact", capped as uncalibrated
+    assert cands[0].level == "exact" and cands[0].confidence == 0.75
+    assert all(c.confidence <= 0.75 for c in cands)

@@ -28,7 +28,7 @@ def run_train(args: argparse.Namespace, ctx: CliContext) -> int:
     for key, held in report.heldout.items():
         if held.get("untrained"):
             print(
-                f"  {key}: too few geotagged photos to learn from; confidences are a flat 0.5 (uncalibrated)"
+                f"  {key}: too few geotagged photos to calibrate on; confidences come from a time-gap prior, capped at 0.75"
             )
             continue
         acc = held.get("heldout_accuracy", {})
