@@ -70,6 +70,14 @@ def apply_orientation(image: Image.Image, orientation: int) -> Image.Image:
     return image
 
 
+def on_white(image: Image.Image) -> Image.Image:
+    """An image with transparency as RGB, its transparent parts on white (as a viewer shows them)."""
+    rgba = image.convert("RGBA")
+    background = Image.new("RGB", rgba.size, (255, 255, 255))
+    background.paste(rgba, mask=rgba.getchannel("A"))
+    return background
+
+
 def register_heif() -> None:
     """Teach Pillow HEIF/HEIC once, on first need (pillow_heif is slow to import)."""
     global _heif_registered

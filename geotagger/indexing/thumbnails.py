@@ -14,7 +14,7 @@ from pathlib import Path
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from geotagger.errors import MetadataError, UserInputError
-from geotagger.imaging import apply_orientation, is_raw, open_decoded, raw_preview
+from geotagger.imaging import apply_orientation, is_raw, on_white, open_decoded, raw_preview
 
 MIN_SIZE, MAX_SIZE = 16, 4096
 
@@ -71,10 +71,7 @@ def render(source: Path, size: int, orientation: int | None = None) -> Image.Ima
 def _flatten(image: Image.Image) -> Image.Image:
     """RGB for JPEG output; transparency goes on white."""
     if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
-        rgba = image.convert("RGBA")
-        background = Image.new("RGB", rgba.size, (255, 255, 255))
-        background.paste(rgba, mask=rgba.getchannel("A"))
-        return background
+        return on_white(image)
     if image.mode.startswith("I;16") or image.mode in ("I", "F"):
         image = image.point(lambda v: v / 256).convert("L")  # 16-bit TIFF: scale to 8 bits
     return image.convert("RGB")

@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image
 
 from geotagger.errors import GeotaggerError
-from geotagger.imaging import apply_orientation, is_raw, open_decoded, raw_preview
+from geotagger.imaging import apply_orientation, is_raw, on_white, open_decoded, raw_preview
 
 _RESAMPLE = {"bilinear": Image.Resampling.BILINEAR, "bicubic": Image.Resampling.BICUBIC}
 
@@ -83,10 +83,7 @@ def to_rgb(image: Image.Image) -> Image.Image:
         scale = 255.0 / (65535.0 if top > 255 else 255.0)
         return Image.fromarray(np.clip(arr * scale, 0, 255).astype(np.uint8)).convert("RGB")
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-        rgba = image.convert("RGBA")
-        background = Image.new("RGB", rgba.size, (255, 255, 255))
-        background.paste(rgba, mask=rgba.getchannel("A"))
-        return background
+        return on_white(image)
     return image.convert("RGB")
 
 
