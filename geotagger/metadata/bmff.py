@@ -156,6 +156,13 @@ def _iinf(src: Source, s: int, e: int) -> dict[int, tuple[bytes, bytes]]:
     return infos
 
 
+def _uint(body: bytes, pos: int, *, wide: bool) -> tuple[int, int]:
+    """A big-endian 16-bit field (32-bit when ``wide``: the box version says which) and the position after it."""
+    if wide:
+        return struct.unpack_from(">I", body, pos)[0], pos + 4
+    return struct.unpack_from(">H", body, pos)[0], pos + 2
+
+
 def _iloc(body: bytes) -> dict[int, list[tuple[int, int]]]:
     """Parse iloc (versions 0-2); construction method 0 (file offsets) only."""
     if len(body) < 8:
@@ -164,13 +171,7 @@ def _iloc(body: bytes) -> dict[int, list[tuple[int, int]]]:
     sizes = body[4:6]
     off_size, len_size = sizes[0] >> 4, sizes[0] & 15
     base_size, idx_size = sizes[1] >> 4, (sizes[1] & 15) if version in (1, 2) else 0
-    pos = 6
-    if version < 2:
-        (count,) = struct.unpack_from(">H", body, pos)
-        pos += 2
-    else:
-        (count,) = struct.unpack_from(">I", body, pos)
-        pos += 4
+    count, pos = _uint(body, 6, wide=version >= 2)
 
     def num(size: int) -> int:
         nonlocal pos
@@ -186,12 +187,7 @@ def _iloc(body: bytes) -> dict[int, list[tuple[int, int]]]:
     budget = MAX_STEPS
     try:
         for _ in range(min(count, MAX_STEPS)):
-            if version < 2:
-                item_id = struct.unpack_from(">H", body, pos)[0]
-                pos += 2
-            else:
-                item_id = struct.unpack_from(">I", body, pos)[0]
-                pos += 4
+            item_id, pos = _uint(body, pos, wide=version >= 2)
             method = 0
             if version in (1, 2):
                 method = struct.unpack_from(">H", body, pos)[0] & 15
@@ -225,12 +221,7 @@ def _ipma(body: bytes) -> dict[int, list[int]]:
     out: dict[int, list[int]] = {}
     try:
         for _ in range(min(count, MAX_STEPS)):
-            if version < 1:
-                item_id = struct.unpack_from(">H", body, pos)[0]
-                pos += 2
-            else:
-                item_id = struct.unpack_from(">I", body, pos)[0]
-                pos += 4
+            item_id, pos = _uint(body, pos, wide=version >= 1)
             n = body[pos]
             pos += 1
             indexes = []
