@@ -133,15 +133,15 @@ def export(
         progress.advance()
     progress.finish(report.summary())
 
-    if kml:
-        write_kml(report.items, folder / f"{folder.name}.kml", label)
-        report.files["kml"] = folder / f"{folder.name}.kml"
-    if gpx:
-        write_gpx(report.items, folder / f"{folder.name}.gpx", label)
-        report.files["gpx"] = folder / f"{folder.name}.gpx"
-    if geojson:
-        write_geojson(report.items, folder / f"{folder.name}.geojson", label)
-        report.files["geojson"] = folder / f"{folder.name}.geojson"
+    for kind, wanted, write in (
+        ("kml", kml, write_kml),
+        ("gpx", gpx, write_gpx),
+        ("geojson", geojson, write_geojson),
+    ):
+        if wanted:
+            path = folder / f"{folder.name}.{kind}"
+            write(report.items, path, label)
+            report.files[kind] = path
     if html_map:
         make_thumbnails(report.items, folder, lambda photo_id: indexing.thumbnail(lib, photo_id))
         report.files["html"] = _html_map(report.items, folder, label)
