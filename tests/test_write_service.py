@@ -312,3 +312,19 @@ def test_links_are_not_replaced(tmp_path: Path) -> None:
         with pytest.raises(MetadataError, match=message):
             safe_io.atomic_write(tmp_path / name, b"x")
     assert target.read_bytes()[:2] == b"\xff\xd8" and (tmp_path / "sym.jpg").is_symlink()
+
+
+def test_dry_run_reports_a_read_only_folder_as_failing(library: Library, tmp_path: Path) -> None:
+    folder = tmp_path / "photos"
+    (path,) = _prepare(library, folder, "ro.jpg")
+    path.chmod(0o444)
+    folder.chmod(0o555)
+    try:
+        dry = writing.write(library, dry_run=True)
+        real = writing.write(library)
+    finally:
+        folder.chmod(0o755)
+        path.chmod(0o644)
+    assert [i.status for i in dry.items] == ["failed"] == [i.status for i in real.items]
+    assert f"the folder {folder} is read-only" in dry.items[0].detail
+    assert "ro.jpg.xmp cannot be written" in dry.items[0].detail

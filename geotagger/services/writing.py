@@ -178,6 +178,10 @@ def plan_changes(
         if names.fix is None and not has_names:
             raise UserInputError(f"nothing to write for {path}: country level without a known country")
         target = _sidecar_target(path, sidecar_policy)
+        try:
+            check_writable(target)  # here, so a dry run already tells what will fail
+        except WriteRefusedError as exc:
+            raise WriteRefusedError(f"{target.name} cannot be written: {exc}") from exc
         old_sidecar = target.read_bytes() if target.exists() else None
         new_sidecar = merge_xmp(old_sidecar, names, label=str(target))
         changes.append(FileChange(KIND_SIDECAR, target, old_sidecar, new_sidecar, names.fix, False))
