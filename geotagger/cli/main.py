@@ -38,7 +38,22 @@ def build_parser() -> argparse.ArgumentParser:
     ]
     for module in sorted(modules, key=lambda m: m.ORDER):
         module.register(sub)
+    _accept_global_options_after(sub)
     return parser
+
+
+def _accept_global_options_after(sub: argparse._SubParsersAction) -> None:
+    """Let ``--library``, ``-q`` and ``-v`` also follow the command (``geotagger write -q``), as users
+    type them. SUPPRESS keeps a value given before the command when it is not repeated after."""
+    for parser in sub.choices.values():
+        nested = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if nested:
+            _accept_global_options_after(nested[0])
+            continue
+        group = parser.add_argument_group("global options (also accepted before the command)")
+        group.add_argument("--library", metavar="PATH", default=argparse.SUPPRESS, help="catalog file")
+        group.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help="less")
+        group.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help="more")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
