@@ -43,3 +43,16 @@ def test_only_gui_mentions_pyside() -> None:
         if "gui" not in p.relative_to(PACKAGE).parts and "PySide6" in p.read_text(encoding="utf-8")
     ]
     assert offenders == []
+
+
+def test_command_line_starts_without_heavy_imports() -> None:
+    """`geotagger --help` and argument errors stay fast: commands load their services when they run."""
+    code = (
+        "import sys\n"
+        "from geotagger.cli.main import build_parser\n"
+        "build_parser()\n"
+        "heavy = ('sqlalchemy', 'torch', 'onnxruntime', 'scipy', 'shapely', 'PySide6', 'folium', 'PIL')\n"
+        "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in heavy)))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "", f"loaded while building the parser: {result.stdout}"

@@ -8,7 +8,6 @@ from pathlib import Path
 from geotagger.cli.context import CliContext
 from geotagger.cli.output import FORMATS, print_rows
 from geotagger.errors import UserInputError
-from geotagger.services import locating
 
 ORDER = 40
 COLUMNS = ["file", "lat", "lon", "radius_km", "confidence", "level", "address", "source"]
@@ -45,6 +44,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_locate(args: argparse.Namespace, ctx: CliContext) -> int:
+    from geotagger.services import locating  # loaded when the command runs
+
     if args.batch_size is not None and args.batch_size < 1:
         raise UserInputError("--batch-size must be 1 or more")
     sources = [s.strip() for s in args.sources.split(",") if s.strip()] if args.sources else None
@@ -66,6 +67,8 @@ def run_locate(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def run_suggestions(args: argparse.Namespace, ctx: CliContext) -> int:
+    from geotagger.services import locating  # loaded when the command runs
+
     rows = locating.suggestions(ctx.library)
     if args.format == "json":
         print_rows(rows, COLUMNS, "json")

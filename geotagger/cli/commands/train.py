@@ -6,7 +6,6 @@ import argparse
 
 from geotagger.cli.commands.models import models_actions
 from geotagger.cli.context import CliContext
-from geotagger.services import locating
 
 ORDER = 95  # after commands/models.py, which creates the `models` group
 
@@ -21,6 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_train(args: argparse.Namespace, ctx: CliContext) -> int:
+    from geotagger.services import locating  # loaded when the command runs
+
     report = locating.train_library_model(
         ctx.library, device=args.device, progress=ctx.progress(), cancel=ctx.cancel
     )
