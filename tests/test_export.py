@@ -134,3 +134,13 @@ def test_errors_and_cli(library, trip, tmp_path: Path, capsys: pytest.CaptureFix
     assert code == 0
     assert "exported 3 photo(s)" in capsys.readouterr().out
     assert (tmp_path / "cli" / "has-gps" / "has-gps.gpx").is_file()
+
+
+def test_exporting_again_into_a_filled_folder_is_refused(library, trip, tmp_path: Path) -> None:
+    first = exporting.export(library, tmp_path / "again", album="Trip ../../escape", kml=True)
+    before = sorted(p.name for p in first.folder.iterdir())
+    with pytest.raises(UserInputError, match="already exists and is not empty"):
+        exporting.export(library, tmp_path / "again", album="Trip ../../escape")
+    assert sorted(p.name for p in first.folder.iterdir()) == before  # no "name (2).jpg" copies
+    other = exporting.export(library, tmp_path / "again", album="Trip ../../escape", name="Trip v2")
+    assert other.folder.name == "Trip v2" and len(other.items) == 4

@@ -110,6 +110,11 @@ def export(
     try:
         dest.mkdir(parents=True, exist_ok=True)
         folder = inside(dest, label)
+        if folder.is_dir() and any(folder.iterdir()):
+            # Exporting again into it would add "name (2).jpg" copies next to stale map files.
+            raise UserInputError(
+                f"{folder} already exists and is not empty; remove it, or choose another DEST or --name"
+            )
         folder.mkdir(exist_ok=True)
     except OSError as exc:
         raise UserInputError(f"cannot create the export folder in {dest}: {exc.strerror}") from exc
