@@ -98,3 +98,13 @@ def test_threshold_skips_and_report_file(library, folder: Path, tmp_path: Path, 
     assert "0 would be written" in capsys.readouterr().out
     with pytest.raises(UserInputError):
         tagging.tag(library, [folder], min_confidence=1.5)
+
+
+def test_skip_reason_never_shows_a_confidence_equal_to_the_threshold(library, folder: Path) -> None:
+    dry = tagging.tag(library, [folder], min_confidence=0.0, dry_run=True)
+    confidence = max(r.confidence for r in dry.rows if r.action == "would write" and r.confidence < 0.99)
+    threshold = round(confidence, 3) + 0.001  # just above: two-decimal rounding printed them equal
+    rows = tagging.tag(library, [folder], min_confidence=threshold, dry_run=True).rows
+    reason = next(r.reason for r in rows if r.confidence == confidence)
+    shown, limit = reason.removeprefix("confidence ").split(" below ")
+    assert float(shown) < float(limit), reason

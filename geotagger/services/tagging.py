@@ -161,7 +161,7 @@ def tag(
         elif best is None:
             report.rows.append(_row(photo, best, "skipped", "no evidence for a location"))
         elif best.confidence < min_confidence:
-            reason = f"confidence {best.confidence:.2f} below {min_confidence:.2f}"
+            reason = f"confidence {best.confidence:.3f} below {min_confidence:.3f}"  # 0.848 is not "0.85"
             report.rows.append(_row(photo, best, "skipped", reason))
         elif dry_run:
             report.rows.append(_row(photo, best, "would write", f"at level {level or best.level}"))
