@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
 from geotagger.catalog.migrations import migrate
@@ -53,7 +53,7 @@ class Catalog:
         try:
             with self.engine.begin() as connection:
                 migrate(connection)
-        except OperationalError as exc:
+        except DatabaseError as exc:  # also "file is not a database" (--library pointing at a photo)
             raise CatalogError(f"cannot open the catalog {self.url}: {exc.orig}") from exc
 
     @property
