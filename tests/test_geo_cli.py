@@ -65,3 +65,19 @@ def test_bad_input_is_one_line_exit_1(tmp_path, capsys) -> None:
     nohdr.write_text("a,b\n1,2\n", encoding="utf-8")
     code, _, err = _run(capsys, "geocode", "--csv", str(nohdr))
     assert code == 1 and "'lat' and 'lon'" in err
+
+
+def test_semicolon_and_tab_csv_from_spreadsheets(tmp_path, capsys) -> None:
+    for name, text in [
+        ("semi.csv", "\ufeffName;Lat;Lon\r\nbuda;47.4966;19.0345\r\n"),
+        ("tab.tsv", "lat\tlon\n47.4966\t19.0345\n"),
+    ]:
+        src = tmp_path / name
+        src.write_text(text, encoding="utf-8")
+        code, out, err = _run(capsys, "geocode", "--csv", str(src), "--format", "json")
+        assert code == 0, err
+        assert [r["country_code"] for r in json.loads(out)] == ["HU"]
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("x;y\n1;2\n", encoding="utf-8")
+    code, _, err = _run(capsys, "geocode", "--csv", str(wrong))
+    assert code == 1 and "(found 'x', 'y')" in err

@@ -58,12 +58,17 @@ def read_points_csv(path: str | Path) -> list[tuple[float, float]]:
         raise NotFoundError(f"no such CSV file: {path}")
     try:
         with path.open(newline="", encoding="utf-8-sig") as fh:
-            reader = csv.DictReader(fh)
+            first = fh.readline()
+            fh.seek(0)
+            # Spreadsheets in many locales save with ';' (or tabs); the header line tells which.
+            delimiter = max((",", ";", "\t"), key=first.count) if first.strip() else ","
+            reader = csv.DictReader(fh, delimiter=delimiter)
             header = {(name or "").strip().lower(): name for name in reader.fieldnames or []}
             lat_col = next((header[n] for n in _LAT_NAMES if n in header), None)
             lon_col = next((header[n] for n in _LON_NAMES if n in header), None)
             if lat_col is None or lon_col is None:
-                raise GeocodeInputError(f"{path}: the header needs 'lat' and 'lon' columns")
+                found = ", ".join(repr(n) for n in reader.fieldnames or []) or "none"
+                raise GeocodeInputError(f"{path}: the header needs 'lat' and 'lon' columns (found {found})")
             points = []
             for row in reader:
                 where = f"{path.name} line {reader.line_num}"
