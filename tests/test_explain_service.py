@@ -210,3 +210,18 @@ def test_neighbour_candidate_is_not_explained_by_a_far_away_head_class(setup):
         s.evidence = {"neighbours": [[str(near), 0.9]], "class_probs": [["Lyon", 0.7]]}
     exp = explaining.explain(lib, pid, ocr=False)
     assert exp.method == "similarity to neighbour" and "near.jpg" in exp.note
+
+
+def test_no_suggestions_message_fits_the_photo(setup, tmp_path):
+    """'run locate first' is wrong advice for a photo with GPS or a file that cannot be read."""
+    lib, _query, near, _pid = setup
+    with pytest.raises(UserInputError, match="already has GPS") as info:
+        explaining.explain(lib, str(near))
+    assert "locate" not in str(info.value)
+    from geotagger.services.indexing import index
+
+    broken = tmp_path / "photos" / "broken.jpg"
+    broken.write_text("not a photo")
+    index(lib, [broken.parent], workers=0)
+    with pytest.raises(UserInputError, match="could not be read"):
+        explaining.explain(lib, str(broken))

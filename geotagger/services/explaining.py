@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from geotagger.catalog.schema import Photo, Suggestion
+from geotagger.catalog.schema import STATUS_OK, Photo, Suggestion
 from geotagger.errors import GeotaggerError, ModelError, NotFoundError, UserInputError
 from geotagger.explain.explainer import (
     OCR_MIN_SIDE,
@@ -237,7 +237,7 @@ def explain(
         photo: Photo = find_photo(session, ref)
         ranked = sorted(photo.suggestions, key=lambda s: s.rank)
         if not ranked:
-            raise UserInputError(f"{photo.path} has no suggestions; run 'geotagger locate' first")
+            raise UserInputError(_why_no_suggestions(photo))
         if candidate >= len(ranked):
             raise UserInputError(
                 f"{photo.path} has {len(ranked)} suggestion(s); candidate {candidate} is none"
@@ -274,6 +274,19 @@ def explain(
         _store(lib, s.id, exp, ocr)
     exp.seconds = time.perf_counter() - t0
     return exp
+
+
+def _why_no_suggestions(photo: Photo) -> str:
+    """'Run locate' only helps photos that locate works on: readable ones without GPS."""
+    if photo.status != STATUS_OK:
+        detail = f" ({photo.error})" if photo.error else ""
+        return f"{photo.path} could not be read{detail}; it has no suggestions to explain"
+    if photo.has_gps:
+        return (
+            f"{photo.path} already has GPS (from {photo.gps_source or 'its file'}); "
+            "only photos without GPS get suggestions to explain"
+        )
+    return f"{photo.path} has no suggestions; run 'geotagger locate' first"
 
 
 def _no_overlay_note(ranked: list[Suggestion], candidate: int) -> str:
