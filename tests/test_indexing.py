@@ -525,3 +525,10 @@ def test_every_exif_sample_indexes_and_matches_exiftool(library) -> None:
             ]
             times_checked += 1
     assert gps_checked >= 10 and times_checked >= 50
+
+
+def test_a_named_non_photo_file_is_skipped_with_a_reason(library, photos: Path) -> None:
+    report = _index(library, photos / "notes.txt", photos / "berlin.jpg")
+    assert (report.added, report.errors) == (1, 1)
+    assert any("notes.txt: skipped: not a photo type" in w and "(.txt)" in w for w in report.warnings)
+    assert set(_rows(library)) == {"berlin.jpg"}  # the text file is not catalogued as a broken photo

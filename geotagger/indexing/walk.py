@@ -94,6 +94,11 @@ def walk(
         if statmod.S_ISDIR(st.st_mode):
             yield from _walk_dir(root, st, extensions, on_problem, visited, with_stat)
         elif statmod.S_ISREG(st.st_mode) and _valid_name(root, on_problem):
+            if not _is_candidate(os.path.basename(root), extensions):
+                # Named by hand (index notes.txt): say so rather than catalogue a non-photo as broken.
+                suffix = os.path.splitext(root)[1] or "no extension"
+                on_problem(printable(root), f"skipped: not a photo type geotagger reads ({suffix})")
+                continue
             yield FileEntry(root, st.st_size, st.st_mtime_ns, None)
 
 
