@@ -18,22 +18,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     create = actions.add_parser(
         "create", help="a new album; with --filter it always holds the matching photos"
     )
-    create.add_argument("name")
+    create.add_argument("name", metavar="NAME", help="album name")
     create.add_argument("--filter", choices=FILTERS, help="make a smart album of the photos matching FILTER")
     create.set_defaults(run=_create)
 
     for verb, helptext, fn in (("add", "add photos", _add), ("remove", "remove photos", _remove)):
         action = actions.add_parser(verb, help=f"{helptext} (paths or catalog ids)")
-        action.add_argument("name")
-        action.add_argument("photos", nargs="+", metavar="PHOTO")
+        action.add_argument("name", metavar="NAME", help="album name")
+        action.add_argument("photos", nargs="+", metavar="PHOTO", help="paths or catalog ids")
         action.set_defaults(run=fn)
 
     listing = actions.add_parser("list", help="albums with their photo counts")
-    listing.add_argument("--format", choices=FORMATS, default="table")
+    listing.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
     listing.set_defaults(run=_list)
 
     remove = actions.add_parser("delete", help="delete an album (its photos stay in the library)")
-    remove.add_argument("name")
+    remove.add_argument("name", metavar="NAME", help="album name")
     remove.set_defaults(run=_delete)
 
 

@@ -30,7 +30,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--overlay", type=Path, metavar="OUT.png", help="write photo + heatmap + concept outlines")
     p.add_argument("--no-ocr", dest="ocr", action="store_false", help="skip reading text in the photo")
-    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument(
+        "--format", choices=("table", "json"), default="table", help="output format (default: table)"
+    )
     p.add_argument("--analyse", type=Path, metavar="OUT_DIR", help="influence per concept, correct vs wrong")
     p.add_argument(
         "--truth", type=Path, metavar="CSV", help="with --analyse: file,lat,lon of the true places"

@@ -18,7 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="copy an album with its locations written in, plus KML/GPX/GeoJSON/HTML map",
         description="Copies go to DEST/<album name>; the originals are only read.",
     )
-    parser.add_argument("dest", metavar="DEST", type=Path)
+    parser.add_argument("dest", metavar="DEST", type=Path, help="folder that receives DEST/<name>")
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--album", metavar="NAME", help="the album to export")
     which.add_argument("--filter", choices=FILTERS, help="export the photos matching a filter (default: all)")

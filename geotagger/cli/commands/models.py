@@ -27,18 +27,23 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     actions = models_actions(sub)
     listing = actions.add_parser("list", help="installed model packs")
-    listing.add_argument("--format", choices=FORMATS, default="table")
+    listing.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
     listing.set_defaults(run=_list)
 
     build = actions.add_parser("build", help="export an ImageNet backbone (EfficientNet-Lite) to a pack")
-    build.add_argument("--variant", choices=sorted(VARIANTS), default=DEFAULT_VARIANT)
+    build.add_argument(
+        "--variant",
+        choices=sorted(VARIANTS),
+        default=DEFAULT_VARIANT,
+        help=f"backbone (default: {DEFAULT_VARIANT})",
+    )
     build.add_argument("--force", action="store_true", help="rebuild even if the pack exists")
     build.set_defaults(run=_build)
 
     semp = actions.add_parser(
         "import-semp", help="convert the paper's released SemP checkpoint (folder or .ckpt) into a pack"
     )
-    semp.add_argument("path", metavar="PATH")
+    semp.add_argument("path", metavar="PATH", help="the released checkpoint folder or .ckpt file")
     semp.add_argument("--id", dest="pack_id", help="pack id (default: from the release)")
     semp.add_argument("--force", action="store_true", help="replace an existing pack of that id")
     semp.set_defaults(run=_import_semp)

@@ -19,13 +19,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Geotags every photo without GPS under PATH whose best suggestion is confident enough. "
         "Re-running continues where an interrupted run stopped.",
     )
-    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="folders or photo files")
     parser.add_argument(
         "--min-confidence", type=float, default=0.9, metavar="X", help="accept at or above this (default 0.9)"
     )
     parser.add_argument("--level", choices=LEVELS, help="write at this precision (default: the suggestion's)")
     parser.add_argument("--dry-run", action="store_true", help="show what would be written; change no file")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    parser.add_argument(
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        default="auto",
+        help="where embeddings run (default: auto)",
+    )
     parser.add_argument(
         "--report", type=Path, metavar="FILE", help="save the report as CSV (or JSON: *.json)"
     )
