@@ -108,3 +108,19 @@ def test_skip_reason_never_shows_a_confidence_equal_to_the_threshold(library, fo
     reason = next(r.reason for r in rows if r.confidence == confidence)
     shown, limit = reason.removeprefix("confidence ").split(" below ")
     assert float(shown) < float(limit), reason
+
+
+def test_unusable_report_path_is_refused_before_any_work(
+    library, folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = _hashes(folder)
+    argv = ["--library", str(library.catalog.path), "tag", str(folder), "--min-confidence", "0"]
+    assert main([*argv, "--report", str(tmp_path / "missing" / "r.csv")]) == 1
+    err = capsys.readouterr().err
+    assert "error: --report: the folder" in err and "does not exist" in err and "Traceback" not in err
+    assert _hashes(folder) == before  # nothing was written before the refusal
+    assert main([*argv, "--report", str(tmp_path), "--dry-run"]) == 1
+    assert "is a folder" in capsys.readouterr().err
+    report = tagging.TagReport(dry_run=True)
+    with pytest.raises(UserInputError, match="cannot save the report"):
+        report.save(tmp_path / "gone" / "r.json")

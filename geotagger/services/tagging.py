@@ -78,6 +78,12 @@ class TagReport:
 
     def save(self, path: Path) -> None:
         """CSV, or JSON when the name ends in .json."""
+        try:
+            self._save(Path(path))
+        except OSError as exc:
+            raise UserInputError(f"cannot save the report to {path}: {exc.strerror or exc}") from exc
+
+    def _save(self, path: Path) -> None:
         rows = [asdict(row) for row in self.rows]
         if path.suffix.lower() == ".json":
             data = {
@@ -92,6 +98,15 @@ class TagReport:
             writer = csv.DictWriter(fh, fieldnames=REPORT_COLUMNS)
             writer.writeheader()
             writer.writerows(rows)
+
+
+def check_report_path(path: Path) -> None:
+    """Before the batch runs: a report that cannot be saved must not be found out after the work."""
+    path = Path(path).expanduser()
+    if path.is_dir():
+        raise UserInputError(f"--report {path} is a folder; name a file (.csv or .json)")
+    if not path.parent.is_dir():
+        raise UserInputError(f"--report: the folder {path.parent} does not exist")
 
 
 def _under(paths: Sequence[Path]) -> list[str]:

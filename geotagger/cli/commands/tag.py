@@ -40,6 +40,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     from geotagger.services import tagging
 
+    if args.report:
+        tagging.check_report_path(args.report)
     report = tagging.tag(
         ctx.library,
         args.paths,
