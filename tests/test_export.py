@@ -144,3 +144,10 @@ def test_exporting_again_into_a_filled_folder_is_refused(library, trip, tmp_path
     assert sorted(p.name for p in first.folder.iterdir()) == before  # no "name (2).jpg" copies
     other = exporting.export(library, tmp_path / "again", album="Trip ../../escape", name="Trip v2")
     assert other.folder.name == "Trip v2" and len(other.items) == 4
+
+
+def test_dest_that_is_a_file_is_named_as_such(library, trip, tmp_path: Path) -> None:
+    dest = tmp_path / "notes.csv"
+    dest.write_text("x")
+    with pytest.raises(UserInputError, match="is a file; DEST must be a folder"):
+        exporting.export(library, dest, album="Trip ../../escape")

@@ -107,6 +107,8 @@ def export(
         raise NotFoundError(f"nothing to export: {'album ' + repr(album) if album else 'no photos match'}")
     label = name or album or filter or "photos"
     dest = Path(dest).expanduser()
+    if dest.exists() and not dest.is_dir():
+        raise UserInputError(f"{dest} is a file; DEST must be a folder (the export goes to DEST/{label})")
     try:
         dest.mkdir(parents=True, exist_ok=True)
         folder = inside(dest, label)
