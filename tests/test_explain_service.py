@@ -225,3 +225,13 @@ def test_no_suggestions_message_fits_the_photo(setup, tmp_path):
     index(lib, [broken.parent], workers=0)
     with pytest.raises(UserInputError, match="could not be read"):
         explaining.explain(lib, str(broken))
+
+
+def test_analyse_into_a_path_under_a_file_is_a_one_line_error(setup, tmp_path, capsys):
+    lib, _query, _near, _pid = setup
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("x")
+    with pytest.raises(UserInputError, match="cannot create the analysis folder"):
+        explaining.analyse(lib, None, blocker / "out")
+    assert main(["--library", lib.location, "explain", "--analyse", str(blocker / "out")]) == 1
+    assert capsys.readouterr().err.startswith("error: cannot create the analysis folder")

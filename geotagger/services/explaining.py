@@ -438,7 +438,10 @@ def analyse(
 
     truth = _truth_from_csv(lib, Path(truth_csv)) if truth_csv else _truth_from_decisions(lib)
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # before the long run, not after it
+        raise UserInputError(f"cannot create the analysis folder {out_dir}: {exc.strerror or exc}") from exc
     with lib.catalog.reader() as session:
         best = {
             s.photo_id: (s.lat, s.lon, s.source, s.evidence or {})
