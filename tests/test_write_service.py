@@ -328,3 +328,21 @@ def test_dry_run_reports_a_read_only_folder_as_failing(library: Library, tmp_pat
     assert [i.status for i in dry.items] == ["failed"] == [i.status for i in real.items]
     assert f"the folder {folder} is read-only" in dry.items[0].detail
     assert "ro.jpg.xmp cannot be written" in dry.items[0].detail
+
+
+def test_cli_write_json_lists_targets_of_a_path_with_spaces(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    folder = tmp_path / "my photos"
+    path = make_jpeg(folder / "a b.jpg")
+    base = ["--library", str(tmp_path / "lib.sqlite"), "-q"]
+    assert main([*base, "index", str(folder)]) == 0
+    assert main([*base, "accept", str(path), "--lat", str(LAT), "--lon", str(LON)]) == 0
+    capsys.readouterr()
+    assert main([*base, "write", "--dry-run", "--format", "json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["targets"] == [f"exif:{path}", f"sidecar:{path}.xmp"]
+    assert main([*base, "write", "--dry-run", "--format", "csv"]) == 0
+    assert f"exif:{path}; sidecar:{path}.xmp" in capsys.readouterr().out

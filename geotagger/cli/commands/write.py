@@ -47,7 +47,11 @@ def run_write(args: argparse.Namespace, ctx: CliContext) -> int:
     )
     for record_id in report.reconciled:
         ctx.say(f"note: settled write #{record_id} left unfinished by an interrupted run")
-    rows = [{**item.to_dict(), "targets": " ".join(item.targets)} for item in report.items]
+    # JSON keeps the list; in a table or CSV cell "; " separates them (paths may contain spaces).
+    rows = [
+        {**item.to_dict(), "targets": item.targets if args.format == "json" else "; ".join(item.targets)}
+        for item in report.items
+    ]
     print_rows(rows, ("photo_id", "path", "status", "targets", "detail"), args.format)
     verb = "would write" if args.dry_run else "written"
     ctx.say(f"{report.written} {verb}, {report.failed} failed")
