@@ -33,3 +33,13 @@ def test_table_shows_six_decimals_not_six_digits() -> None:
 def test_table_trims_trailing_zeros_and_keeps_none_empty() -> None:
     text = _render("table", [{"lat": 25.0, "lon": None, "confidence": 0.0}])
     assert text.splitlines()[1].split() == ["25", "0"]
+
+
+def test_table_columns_line_up_after_wide_characters() -> None:
+    out = io.StringIO()
+    rows = [{"path": "/p/東京.jpg", "status": "ok"}, {"path": "/p/tokyo.jpg", "status": "ok"}]
+    print_rows(rows, ["path", "status"], "table", out)
+    lines = out.getvalue().splitlines()
+    # "東京" is 4 terminal columns: the status column starts at the same screen column on each line
+    starts = [len(line) + line.count("東") + line.count("京") - len("ok") for line in lines[1:]]
+    assert starts[0] == starts[1]
