@@ -1,28 +1,21 @@
-"""The main window: sidebar | thumbnail grid | details over map. Holds no business logic: actions
-call service functions through the TaskRunner and refresh the views from the catalog afterwards."""
+"""The main window: sidebar | thumbnail grid | details over map. Holds no business logic: it builds the
+layout, wires the views together and keeps them in step with the catalog. What the actions do lives
+in small modules: actions.py (library jobs), decisions.py (accept/reject/place), review.py (keyboard
+review) and feedback.py (progress and errors in the status bar)."""
 
 from __future__ import annotations
 
 import logging
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, QSize, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (
-    QDockWidget,
-    QFileDialog,
-    QLabel,
-    QMainWindow,
-    QProgressBar,
-    QPushButton,
-    QSplitter,
-    QToolBar,
-    QWidget,
-)
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QSplitter, QToolBar, QWidget
 
 from geotagger.errors import GeotaggerError
-from geotagger.gui import ops
+from geotagger.gui import actions, decisions, feedback, ops, review
 from geotagger.gui.details import DetailsPane
 from geotagger.gui.grid import ID_ROLE, PhotoGrid, PhotoGridModel
 from geotagger.gui.logview import LogView
@@ -72,7 +65,7 @@ class MainWindow(QMainWindow):
         self.tasks.submit("prepare", ops.preload, lambda _broken: self.update_actions())
 
     # ---------------------------------------------------------------- construction
-    def _action(self, text: str, slot, shortcut=None, tip: str = "", checkable: bool = False) -> QAction:
+    def add_action(self, text: str, slot, shortcut=None, tip: str = "", checkable: bool = False) -> QAction:
         action = QAction(text, self)
         if shortcut is not None:
             shortcuts = shortcut if isinstance(shortcut, list) else [shortcut]
@@ -86,7 +79,7 @@ class MainWindow(QMainWindow):
         return action
 
     def _build_actions(self) -> None:
-        a = self._action
+        a = self.add_action
         self.act_add = a(
             "Add folder…", self.add_folder, QKeySequence.StandardKey.Open, "Index a folder of photos"
         )
@@ -111,16 +104,8 @@ class MainWindow(QMainWindow):
         )
         self.act_export = a("Export…", self.export, "Ctrl+E", "Export the shown photos as an album")
         self.act_settings = a("Settings…", self.open_settings, QKeySequence.StandardKey.Preferences)
-        self.act_next = a("Next photo", lambda: self.step(1), ["Ctrl+Right", "J"], "Next photo (J)")
-        self.act_prev = a("Previous photo", lambda: self.step(-1), ["Ctrl+Left", "K"], "Previous photo (K)")
-        self.act_log = a("Log", self._toggle_log, "Ctrl+Shift+L", "Show messages and errors")
-        for n in range(1, 6):
-            a(
-                f"Candidate {n}",
-                lambda _=False, i=n - 1: self.pick_candidate(i),
-                str(n),
-                f"Pick candidate {n}",
-            )
+        self.act_log = a("Log", self.toggle_log, "Ctrl+Shift+L", "Show messages and errors")
+        review.add_shortcuts(self)
         self.act_cancel.setEnabled(False)
 
     def _build_layout(self) -> None:
@@ -186,22 +171,7 @@ class MainWindow(QMainWindow):
         dock.hide()
         self.log_dock = dock
 
-        status = self.statusBar()
-        self.status_label = QLabel()
-        self.progress = QProgressBar()
-        self.progress.setMaximumWidth(220)
-        self.progress.setVisible(False)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.clicked.connect(self.tasks.cancel)
-        self.cancel_button.setVisible(False)
-        self.errors_button = QPushButton("")
-        self.errors_button.setFlat(True)
-        self.errors_button.clicked.connect(self._toggle_log)
-        self.errors_button.setVisible(False)
-        status.addWidget(self.status_label, 1)
-        status.addPermanentWidget(self.progress)
-        status.addPermanentWidget(self.cancel_button)
-        status.addPermanentWidget(self.errors_button)
+        feedback.build_status_bar(self)
         self.resize(1366, 768)
 
     def _connect(self) -> None:
@@ -210,17 +180,13 @@ class MainWindow(QMainWindow):
         self.grid.selectionModel().currentChanged.connect(self._on_current)
         self.grid.selectionModel().selectionChanged.connect(lambda *_: self._on_selection())
         self.details.candidate_selected.connect(self._on_candidate)
-        self.details.overlay_toggled.connect(self._on_overlay)
-        self.map.bridge.clicked.connect(self._on_map_click)
-        self.map.bridge.dragged.connect(self._on_marker_dragged)
+        self.details.overlay_toggled.connect(partial(actions.explain_overlay, self))
+        self.map.bridge.clicked.connect(partial(decisions.on_map_click, self))
+        self.map.bridge.dragged.connect(partial(decisions.on_marker_dragged, self))
         self.map.bridge.candidate_picked.connect(self.pick_candidate)
         self.map.bridge.photo_picked.connect(self.select_photo)
         self.thumbnails.ready.connect(self._on_thumbnail)
-        self.tasks.progress.connect(self._on_progress)
-        self.tasks.long_started.connect(self._on_long_started)
-        self.tasks.long_finished.connect(self._on_long_finished)
-        self.tasks.failed.connect(self._on_failed)
-        self.logview.errors_changed.connect(self._on_error_count)
+        feedback.connect(self)
 
     # ---------------------------------------------------------------- data -> views
     def _thumbnail_source(self, photo_id: int) -> Path:
@@ -237,11 +203,11 @@ class MainWindow(QMainWindow):
         if list_albums is not None:
             albums = list_albums(self.lib)
         self.sidebar.set_tree(browse.folder_tree(self.lib), albums)
-        self._refresh_counts()
-        self._refresh_map_library(fit=True)
+        self.refresh_counts()
+        self.refresh_map_library(fit=True)
         self._reload_grid(keep_selection)
 
-    def _refresh_counts(self) -> None:
+    def refresh_counts(self) -> None:
         self.counts = browse.filter_counts(self.lib, self.scope)
         self.sidebar.set_counts(self.counts)
 
@@ -255,13 +221,13 @@ class MainWindow(QMainWindow):
         if row is not None:
             self.grid.setCurrentIndex(self.model.index(row))
         else:
-            self._show_photo(None)
+            self.show_photo(None)
         total = self.counts.get("all", 0)
         self.status_label.setText(
             f"{len(ids):,} shown · {total:,} photos · {self.counts.get('no-gps', 0):,} without GPS"
         )
 
-    def _refresh_map_library(self, fit: bool = False) -> None:
+    def refresh_map_library(self, fit: bool = False) -> None:
         points = [
             {"id": pid, "lat": lat, "lon": lon, "title": name}
             for pid, lat, lon, name in browse.geotagged_points(self.lib, self.scope)
@@ -270,7 +236,7 @@ class MainWindow(QMainWindow):
         if points and fit:
             self.map.call("fitAll")
 
-    def _show_photo(self, photo_id: int | None) -> None:
+    def show_photo(self, photo_id: int | None) -> None:
         self.current_id = photo_id
         if photo_id is None:
             self.current_details = None
@@ -374,12 +340,12 @@ class MainWindow(QMainWindow):
             self.scope = browse.Scope(album_ids=tuple(album_ids))
         else:
             self.scope = None
-        self._refresh_counts()
-        self._refresh_map_library(fit=True)
+        self.refresh_counts()
+        self.refresh_map_library(fit=True)
         self._reload_grid(keep_selection=True)
 
     def _on_current(self, current, _previous) -> None:
-        self._show_photo(current.data(ID_ROLE) if current.isValid() else None)
+        self.show_photo(current.data(ID_ROLE) if current.isValid() else None)
 
     def _on_thumbnail(self, photo_id: int) -> None:
         if photo_id == self.current_id and not self.details.overlay.isChecked():
@@ -389,7 +355,7 @@ class MainWindow(QMainWindow):
         self.map.call("setSelection", self.selected_ids())
 
     def _on_candidate(self, index: int) -> None:
-        self._on_overlay(self.details.overlay.isChecked())
+        actions.explain_overlay(self, self.details.overlay.isChecked())
         details = self.current_details
         if details is None or not 0 <= index < len(details.candidates):
             return
@@ -402,245 +368,40 @@ class MainWindow(QMainWindow):
 
         self.tasks.submit("outline", lambda: browse.candidate_outline(cand.address, cand.level), done)
 
-    def pick_candidate(self, index: int) -> None:
-        if self.details.select_candidate(index):
-            self.statusBar().showMessage(f"Candidate {index + 1} chosen; Enter accepts", 3000)
+    # ---------------------------------------------------------------- actions (see the modules)
+    def add_folder(self, folder: str | None = None) -> None:
+        actions.add_folder(self, folder)
 
-    def step(self, delta: int) -> None:
-        current = self.grid.currentIndex()
-        row = (current.row() if current.isValid() else -1) + delta
-        if 0 <= row < self.model.rowCount():
-            index = self.model.index(row)
-            self.grid.selectionModel().setCurrentIndex(
-                index, QItemSelectionModel.SelectionFlag.ClearAndSelect
-            )
-            self.grid.scrollTo(index)
+    def locate(self) -> None:
+        actions.locate(self)
 
-    # ---------------------------------------------------------------- workflow
-    def _after_decision(self, ids: list[int], advance: bool) -> None:
-        for pid in ids:
-            self.item_errors.pop(pid, None)
-        self.model.refresh(ids)
-        self._refresh_counts()
-        current = self.current_id
-        if advance and len(ids) == 1 and ids[0] == current:
-            row = self.model.row_of(current)
-            if row is not None and row + 1 < self.model.rowCount():
-                self.step(1)
-                self._refresh_map_library()
-                return
-        self._show_photo(current)
-        self._refresh_map_library()
+    def write(self) -> None:
+        actions.write(self)
+
+    def undo(self) -> None:
+        actions.undo(self)
+
+    def export(self) -> None:
+        actions.export(self)
 
     def accept(self, level: str | None = None) -> None:
-        ids = self.selected_ids()
-        if not ids or not self.act_accept.isEnabled():
-            return
-        accept = ops.lazy("accept")
-        chosen = self.details.current_candidate() or 0
-        rank = None
-        if len(ids) == 1 and self.current_details is not None and self.current_details.candidates:
-            rank = self.current_details.candidates[chosen].rank
-        lib = self.lib
-
-        def work() -> list[int]:
-            # One photo: the candidate chosen in the details; several: each photo's best candidate.
-            best = browse.best_ranks(lib, ids) if rank is None else {ids[0]: rank}
-            for pid in ids:
-                if pid not in best:
-                    continue
-                kwargs: dict[str, Any] = {"candidate": best[pid]}
-                if level:
-                    kwargs["level"] = level
-                accept(lib, pid, **kwargs)
-            return ids
-
-        self.tasks.submit(
-            "accept", work, lambda done: self._after_decision(done, advance=True), self._failed_for(ids)
-        )
+        decisions.accept(self, level)
 
     def reject(self) -> None:
-        ids = self.selected_ids()
-        if not ids or not self.act_reject.isEnabled():
-            return
-        reject = ops.lazy("reject")
-        lib = self.lib
-
-        def work() -> list[int]:
-            for pid in ids:
-                reject(lib, pid)
-            return ids
-
-        self.tasks.submit(
-            "reject", work, lambda done: self._after_decision(done, advance=True), self._failed_for(ids)
-        )
+        decisions.reject(self)
 
     def place(self, photo_ids: list[int], lat: float, lon: float, force: bool = False) -> None:
         """Manual placement: an exact location chosen on the map (force: move a photo's own GPS)."""
-        accept = ops.lazy("accept")
-        lib = self.lib
-
-        def work() -> list[int]:
-            for pid in photo_ids:
-                accept(lib, pid, lat=lat, lon=lon, level="exact", force=force)
-            return photo_ids
-
-        self.tasks.submit(
-            "place", work, lambda done: self._after_decision(done, advance=False), self._failed_for(photo_ids)
-        )
-
-    def _failed_for(self, ids: list[int]):
-        """A failure callback that keeps the error on the photos it concerns (shown in their details)."""
-
-        def failed(exc: BaseException) -> None:
-            for pid in ids:
-                self.item_errors[pid] = str(exc)
-            self.statusBar().showMessage(f"Not recorded: {exc}", 8000)
-            if self.current_id in ids:
-                self._show_photo(self.current_id)
-
-        return failed
+        decisions.place(self, photo_ids, lat, lon, force)
 
     def set_place_mode(self, on: bool) -> None:
-        self.map.call("setPlaceMode", on)
-        if on:
-            self.statusBar().showMessage("Click the map where the selected photos were taken (Esc cancels)")
-        else:
-            self.statusBar().clearMessage()
+        decisions.set_place_mode(self, on)
 
-    def _on_map_click(self, lat: float, lon: float) -> None:
-        if not self.act_place.isChecked():
-            self.statusBar().showMessage("To place photos by clicking, switch on Place manually (M)", 4000)
-            return
-        ids = self.selected_ids()
-        self.act_place.setChecked(False)
-        if ids:
-            self.place(ids, lat, lon)
+    def pick_candidate(self, index: int) -> None:
+        review.pick_candidate(self, index)
 
-    def _on_marker_dragged(self, photo_id: int, lat: float, lon: float) -> None:
-        if ops.available("accept"):
-            # Dragging the photo's own marker is an explicit request to move its recorded location.
-            own = self.current_details is not None and self.current_details.id == photo_id
-            self.place([photo_id], lat, lon, force=own and self.current_details.gps_lat is not None)
-
-    def _on_overlay(self, on: bool) -> None:
-        details = self.current_details
-        if details is None:
-            return
-        if not on:
-            self.details.set_preview(self.thumbnails.pixmap(details.id))
-            return
-        if not ops.available("explain"):
-            return
-        explain = ops.lazy("explain")
-        candidate = self.details.current_candidate() or 0  # 0 = best, as explaining.explain counts
-        out = self.lib.side_dir("overlays") / f"{details.id}-{candidate}.png"
-        lib = self.lib
-        self.statusBar().showMessage("Explaining the candidate…")
-
-        def work():
-            return explain(lib, details.id, candidate=candidate, overlay=out)
-
-        def done(result) -> None:
-            from PySide6.QtGui import QPixmap
-
-            self.statusBar().clearMessage()
-            if self.current_id != details.id:
-                return
-            concepts = getattr(result, "concepts", None)
-            if concepts:
-                self.details.concepts.set_concepts([tuple(c) for c in concepts])
-            overlay = getattr(result, "overlay", None)
-            if overlay and Path(overlay).is_file() and self.details.overlay.isChecked():
-                self.details.set_preview(QPixmap(str(overlay)))
-            else:
-                note = getattr(result, "note", "") or "no attribution map for this candidate"
-                self.statusBar().showMessage(f"No overlay: {note}", 8000)
-                self.details.overlay.setChecked(False)
-
-        def failed(_exc) -> None:
-            self.details.overlay.setChecked(False)
-
-        self.tasks.submit("explain", work, done, failed)
-
-    def add_folder(self, folder: str | None = None) -> None:
-        if not folder:
-            folder = QFileDialog.getExistingDirectory(self, "Add a folder of photos")
-        if not folder:
-            return
-        index = ops.lazy("index")
-        lib = self.lib
-
-        def work(progress, cancel):
-            # Threads, not processes: forking a process that runs Qt threads is unsafe.
-            return index(lib, [folder], progress=progress, cancel=cancel, pool="thread")
-
-        def done(report) -> None:
-            self.reload()
-            self.sidebar.select_folder(str(Path(folder).resolve()))
-            self.statusBar().showMessage(f"Indexed {folder}: {report}", 8000)
-
-        self.tasks.submit("index", work, done, lambda _e: self.reload(), long=True)
-
-    def locate(self) -> None:
-        locate = ops.lazy("locate")
-        lib = self.lib
-        device = self.settings.get("locate/device")
-        ids = self.selected_ids() if len(self.selected_ids()) > 1 else None
-        paths = list(browse.paths_of(lib, ids).values()) if ids else None
-
-        def work(progress, cancel):
-            return locate(lib, paths=paths, device=device, progress=progress, cancel=cancel)
-
-        self.tasks.submit("locate", work, lambda _r: self.reload(), lambda _e: self.reload(), long=True)
-
-    def write(self) -> None:
-        write = ops.lazy("write")
-        lib = self.lib
-        policy = self.settings.get("write/sidecar")
-
-        def work(progress, cancel):
-            return write(lib, dry_run=False, sidecar_policy=policy, progress=progress, cancel=cancel)
-
-        def done(report) -> None:
-            self.reload()
-            written, failed = getattr(report, "written", "?"), getattr(report, "failed", 0)
-            self.statusBar().showMessage(f"Write finished: {written} written, {failed} failed", 10000)
-            for item in getattr(report, "items", []):
-                if getattr(item, "status", "") == "failed":
-                    log.error("write %s: %s", getattr(item, "path", ""), getattr(item, "detail", ""))
-
-        self.tasks.submit("write", work, done, lambda _e: self.reload(), long=True)
-
-    def undo(self) -> None:
-        undo = ops.lazy("undo")
-        lib = self.lib
-
-        def done(result) -> None:
-            self.reload()
-            count = len(result) if isinstance(result, list) else result
-            self.statusBar().showMessage(f"Undone: {count} file change(s) restored", 8000)
-
-        self.tasks.submit("undo", lambda: undo(lib, last=1), done, lambda _e: self.reload())
-
-    def export(self) -> None:
-        from geotagger.gui.export_dialog import ExportDialog
-
-        list_albums = ops.find("list_albums")
-        albums = [a["name"] for a in list_albums(self.lib)] if list_albums else []
-        dialog = ExportDialog(self, self.filter_name, albums)
-        if dialog.exec():
-            export = ops.lazy("export")
-            lib = self.lib
-            kwargs = dialog.values()
-            self.tasks.submit(
-                "export",
-                lambda progress, cancel: export(lib, progress=progress, cancel=cancel, **kwargs),
-                lambda r: self.statusBar().showMessage(
-                    f"Exported to {getattr(r, 'folder', kwargs['dest'])}", 10000
-                ),
-                long=True,
-            )
+    def step(self, delta: int) -> None:
+        review.step(self, delta)
 
     def open_settings(self) -> None:
         dialog = SettingsDialog(self.settings, self)
@@ -668,44 +429,10 @@ class MainWindow(QMainWindow):
 
     def _rebuild_map(self, tiles) -> None:
         self.map.load_map(tiles)
-        self._refresh_map_library(fit=self.current_details is None)
+        self.refresh_map_library(fit=self.current_details is None)
         self._show_candidates_on_map(fit=True)
 
-    # ---------------------------------------------------------------- task feedback
-    def _on_long_started(self, name: str) -> None:
-        self.progress.setVisible(True)
-        self.progress.setRange(0, 0)
-        self.cancel_button.setVisible(True)
-        self.act_cancel.setEnabled(True)
-        self.status_label.setText(f"{name.capitalize()}…")
-        self.update_actions()
-
-    def _on_progress(self, name: str, done, total, description: str) -> None:
-        if total:
-            self.progress.setRange(0, int(total))
-            self.progress.setValue(int(done))
-            self.progress.setFormat("%v / %m")
-        self.status_label.setText(f"{description or name.capitalize()}…")
-
-    def _on_long_finished(self, name: str, ok: bool, message: str) -> None:
-        self.progress.setVisible(False)
-        self.cancel_button.setVisible(False)
-        self.act_cancel.setEnabled(False)
-        if not ok:
-            self.statusBar().showMessage(f"{name.capitalize()} stopped: {message}", 10000)
-        self.update_actions()
-
-    def _on_failed(self, name: str, exc: BaseException) -> None:
-        if isinstance(exc, GeotaggerError):
-            log.error("%s: %s", name, exc)
-        else:
-            log.error("%s failed unexpectedly: %s: %s", name, type(exc).__name__, exc)
-
-    def _on_error_count(self, count: int) -> None:
-        self.errors_button.setVisible(count > 0)
-        self.errors_button.setText(f"{count} error{'s' if count != 1 else ''} - show log")
-
-    def _toggle_log(self) -> None:
+    def toggle_log(self) -> None:
         self.log_dock.setVisible(not self.log_dock.isVisible())
 
     def changeEvent(self, event) -> None:  # noqa: N802
