@@ -106,3 +106,59 @@ def test_reject_and_resolve(library: Library, photos: dict[str, int], monkeypatc
         decisions.resolve_photo(library, "photos/absent.jpg")
     with pytest.raises(NotFoundError):
         decisions.resolve_photo(library, 9999)
+
+
+def test_accept_refuses_more_precision_than_the_evidence_and_unreadable_photos(library, tmp_path) -> None:
+    from datetime import datetime
+
+    from geotagger.catalog import Photo, Suggestion
+    from geotagger.errors import UserInputError
+    from geotagger.services import decisions
+
+    with library.catalog.writer() as session:
+        ok = Photo(
+            path=str(tmp_path / "a.jpg"),
+            folder=str(tmp_path),
+            filename="a.jpg",
+            size=1,
+            mtime_ns=1,
+            fingerprint="a",
+            indexed_at=datetime(2024, 1, 1),
+            status="ok",
+            review_state="suggested",
+        )
+        broken = Photo(
+            path=str(tmp_path / "b.jpg"),
+            folder=str(tmp_path),
+            filename="b.jpg",
+            size=1,
+            mtime_ns=1,
+            fingerprint="b",
+            indexed_at=datetime(2024, 1, 1),
+            status="error",
+            error="not an image",
+            review_state="none",
+        )
+        session.add_all([ok, broken])
+        session.flush()
+        session.add(
+            Suggestion(
+                photo_id=ok.id,
+                rank=0,
+                source="library",
+                lat=47.0,
+                lon=8.0,
+                radius_km=750.0,
+                level="country",
+                confidence=0.9,
+                address={"country": "Switzerland"},
+                evidence={},
+                created_at=datetime(2024, 1, 1),
+            )
+        )
+        ok_id, broken_id = ok.id, broken.id
+    with pytest.raises(UserInputError, match="only good to country level"):
+        decisions.accept(library, ok_id, candidate=0, level="exact")
+    assert decisions.accept(library, ok_id, candidate=0).level == "country"
+    with pytest.raises(UserInputError, match="only readable photos"):
+        decisions.accept(library, broken_id, lat=1.0, lon=2.0)

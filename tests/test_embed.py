@@ -96,7 +96,7 @@ def test_embed_paths_batches_errors_and_features(lite0: ModelPack, tmp_path: Pat
     indices = [i for b in batches for i in b.indices]
     errors = [e for b in batches for e in b.errors]
     assert sorted(indices) == [0, 1, 3, 4, 5]
-    assert [i for i, _ in errors] == [2] and "broken.jpg" in errors[0][1]
+    assert [i for i, _ in errors] == [2] and errors[0][1].startswith("cannot decode")  # index 2 is broken.jpg
     assert progress.done == 6
     first = batches[0]
     assert (

@@ -125,16 +125,17 @@ def load_and_preprocess(path: str | Path, spec: PreprocessSpec) -> np.ndarray:
 
 @contextmanager
 def decode_errors(path: str | Path) -> Iterator[None]:
-    """Whatever decoding ``path`` raises, as an ImageDecodeError with a one-line reason."""
+    """Whatever decoding ``path`` raises, as an ImageDecodeError with a one-line reason (without the
+    path: every report that shows the reason already names the file)."""
     try:
         yield
     except ImageDecodeError:
         raise
     except FileNotFoundError as exc:
-        raise ImageDecodeError(f"{Path(path).name}: file not found") from exc
+        raise ImageDecodeError("file not found") from exc
     except Exception as exc:  # Pillow raises many types for corrupt/unsupported files
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ImageDecodeError(f"{Path(path).name}: cannot decode ({message})") from exc
+        raise ImageDecodeError(f"cannot decode ({message})") from exc
 
 
 def decode_chunk(

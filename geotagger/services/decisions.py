@@ -15,6 +15,7 @@ from geotagger.catalog.schema import (
     GPS_FROM_XMP,
     REVIEW_ACCEPTED,
     REVIEW_REJECTED,
+    STATUS_OK,
 )
 from geotagger.errors import UserInputError
 from geotagger.geo.address import LEVELS
@@ -110,6 +111,11 @@ def accept(
         GpsFix(lat, lon)  # validates the range before anything is recorded
     with lib.catalog.writer() as session:
         photo = find_photo(session, ref)
+        if photo.status != STATUS_OK:
+            reason = f" ({photo.error})" if photo.error else ""
+            raise UserInputError(
+                f"{photo.path} is {photo.status}{reason}; only readable photos can be geotagged"
+            )
         if photo.gps_source in _REAL_GPS and not force:
             raise UserInputError(
                 f"{photo.path} already has GPS from its {photo.gps_source.upper()} data; "
@@ -134,6 +140,11 @@ def accept(
             chosen = ranked[index]
             lat, lon, source = chosen.lat, chosen.lon, chosen.source
             chosen_level = level or chosen.level
+            if LEVELS.index(chosen_level) > LEVELS.index(chosen.level):
+                raise UserInputError(
+                    f"candidate {index} is only good to {chosen.level} level (±{chosen.radius_km:g} km); "
+                    f"accept it at that level or coarser, or place the photo with --lat/--lon"
+                )
             radius = chosen.radius_km
             if LEVELS.index(chosen_level) < LEVELS.index(chosen.level):  # coarser than the candidate
                 radius = max(radius, LEVEL_RADIUS_KM[chosen_level])
