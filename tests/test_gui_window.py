@@ -247,10 +247,10 @@ def test_map_follows_a_dark_palette(qtbot, filled_window) -> None:
 
 
 def test_online_tiles_only_when_enabled_and_reachable(qtbot, library, tmp_path: Path, monkeypatch) -> None:
-    import geotagger.gui.window as window_module
+    import geotagger.gui.mapsync as mapsync_module
 
     probes = []
-    monkeypatch.setattr(window_module, "tiles_reachable", lambda source: probes.append(source) or True)
+    monkeypatch.setattr(mapsync_module, "tiles_reachable", lambda source: probes.append(source) or True)
     window = open_window(qtbot, library, tmp_path)
     assert window.map.tiles is None and probes == []  # default: offline, nothing fetched
     window.check_tiles = True

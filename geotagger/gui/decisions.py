@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from geotagger.gui import ops
+from geotagger.gui import mapsync, ops
 from geotagger.services import browse
 
 if TYPE_CHECKING:
@@ -92,10 +92,10 @@ def after_decision(win: MainWindow, ids: list[int], advance: bool) -> None:
         row = win.model.row_of(current)
         if row is not None and row + 1 < win.model.rowCount():
             win.step(1)
-            win.refresh_map_library()
+            mapsync.show_library(win)
             return
     win.show_photo(current)
-    win.refresh_map_library()
+    mapsync.show_library(win)
 
 
 def failed_for(win: MainWindow, ids: list[int]) -> Callable[[BaseException], None]:

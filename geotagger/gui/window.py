@@ -8,14 +8,13 @@ from __future__ import annotations
 import logging
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, QSize, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QSplitter, QToolBar, QWidget
 
 from geotagger.errors import GeotaggerError
-from geotagger.gui import actions, decisions, feedback, ops, review
+from geotagger.gui import actions, decisions, feedback, mapsync, ops, review
 from geotagger.gui.details import DetailsPane
 from geotagger.gui.grid import ID_ROLE, PhotoGrid, PhotoGridModel
 from geotagger.gui.logview import LogView
@@ -24,7 +23,6 @@ from geotagger.gui.settings import AppSettings, SettingsDialog
 from geotagger.gui.sidebar import Sidebar
 from geotagger.gui.tasks import TaskRunner
 from geotagger.gui.thumbnails import ThumbnailLoader
-from geotagger.maps import OSM, tiles_reachable
 from geotagger.services import Library, browse
 
 log = logging.getLogger(__name__)
@@ -204,7 +202,7 @@ class MainWindow(QMainWindow):
             albums = list_albums(self.lib)
         self.sidebar.set_tree(browse.folder_tree(self.lib), albums)
         self.refresh_counts()
-        self.refresh_map_library(fit=True)
+        mapsync.show_library(self, fit=True)
         self._reload_grid(keep_selection)
 
     def refresh_counts(self) -> None:
@@ -227,15 +225,6 @@ class MainWindow(QMainWindow):
             f"{len(ids):,} shown · {total:,} photos · {self.counts.get('no-gps', 0):,} without GPS"
         )
 
-    def refresh_map_library(self, fit: bool = False) -> None:
-        points = [
-            {"id": pid, "lat": lat, "lon": lon, "title": name}
-            for pid, lat, lon, name in browse.geotagged_points(self.lib, self.scope)
-        ]
-        self.map.call("showLibrary", points)
-        if points and fit:
-            self.map.call("fitAll")
-
     def show_photo(self, photo_id: int | None) -> None:
         self.current_id = photo_id
         if photo_id is None:
@@ -251,33 +240,8 @@ class MainWindow(QMainWindow):
             return
         self.current_details = details
         self.details.show_details(details, self.thumbnails.pixmap(photo_id), self.item_errors.get(photo_id))
-        self._show_candidates_on_map(fit=True)
+        mapsync.show_candidates(self, fit=True)
         self.update_actions()
-
-    def _show_candidates_on_map(self, fit: bool) -> None:
-        d = self.current_details
-        if d is None:
-            return
-        payload: dict[str, Any] = {
-            "photo": {"id": d.id, "title": d.filename, "lat": d.gps_lat, "lon": d.gps_lon},
-            "candidates": [
-                {
-                    "index": c.index,
-                    "lat": c.lat,
-                    "lon": c.lon,
-                    "radius_km": c.radius_km,
-                    "label": c.label,
-                    "level": c.level,
-                    "confidence": c.confidence,
-                    "source": c.source,
-                }
-                for c in d.candidates
-            ],
-            "fit": fit,
-        }
-        self.map.call("showCandidates", payload)
-        if fit and not d.candidates and d.gps_lat is not None:
-            self.map.call("focus", d.gps_lat, d.gps_lon, 12)
 
     def selected_ids(self) -> list[int]:
         rows = sorted(i.row() for i in self.grid.selectionModel().selectedIndexes())
@@ -341,7 +305,7 @@ class MainWindow(QMainWindow):
         else:
             self.scope = None
         self.refresh_counts()
-        self.refresh_map_library(fit=True)
+        mapsync.show_library(self, fit=True)
         self._reload_grid(keep_selection=True)
 
     def _on_current(self, current, _previous) -> None:
@@ -356,17 +320,7 @@ class MainWindow(QMainWindow):
 
     def _on_candidate(self, index: int) -> None:
         actions.explain_overlay(self, self.details.overlay.isChecked())
-        details = self.current_details
-        if details is None or not 0 <= index < len(details.candidates):
-            return
-        cand = details.candidates[index]
-        self.map.call("showOutline", None)
-
-        def done(geometry) -> None:
-            if self.current_id == details.id and self.details.current_candidate() == index:
-                self.map.call("showOutline", geometry)
-
-        self.tasks.submit("outline", lambda: browse.candidate_outline(cand.address, cand.level), done)
+        mapsync.show_outline(self, index)
 
     # ---------------------------------------------------------------- actions (see the modules)
     def add_folder(self, folder: str | None = None) -> None:
@@ -412,25 +366,7 @@ class MainWindow(QMainWindow):
                 self.apply_tile_setting()
 
     def apply_tile_setting(self) -> None:
-        """Online tiles only when enabled and the tile server answers (probed off the GUI thread)."""
-        if self.settings.get("map/tiles") != "osm" or not self.check_tiles:
-            if self.map.tiles is not None:
-                self._rebuild_map(None)
-            return
-
-        def done(reachable: bool) -> None:
-            tiles = OSM if reachable else None
-            if tiles != self.map.tiles:
-                self._rebuild_map(tiles)
-            if not reachable:
-                self.statusBar().showMessage("Map tiles unreachable: showing the offline basemap", 6000)
-
-        self.tasks.submit("tiles", lambda: tiles_reachable(OSM), done)
-
-    def _rebuild_map(self, tiles) -> None:
-        self.map.load_map(tiles)
-        self.refresh_map_library(fit=self.current_details is None)
-        self._show_candidates_on_map(fit=True)
+        mapsync.apply_tile_setting(self)
 
     def toggle_log(self) -> None:
         self.log_dock.setVisible(not self.log_dock.isVisible())
@@ -438,7 +374,7 @@ class MainWindow(QMainWindow):
     def changeEvent(self, event) -> None:  # noqa: N802
         """Light/dark switch of the system: rebuild the map page with colours from the new palette."""
         if event.type() == QEvent.Type.PaletteChange and hasattr(self, "map"):
-            self._rebuild_map(self.map.tiles)
+            mapsync.rebuild(self, self.map.tiles)
             if self.details.current_candidate() is not None:
                 self._on_candidate(self.details.current_candidate())
         super().changeEvent(event)
