@@ -17,13 +17,19 @@ from geotagger.catalog.migrations import migrate
 from geotagger.errors import CatalogError
 
 
-def _catalog_url(location: str | Path) -> str:
+def catalog_file(location: str | Path) -> Path | None:
+    """The SQLite file a location names (a folder means its library.sqlite); None for a server URL."""
     text = str(location)
     if "://" in text:
-        return text
+        return None
     path = Path(text).expanduser()
-    if path.is_dir():
-        path = path / "library.sqlite"
+    return path / "library.sqlite" if path.is_dir() else path
+
+
+def _catalog_url(location: str | Path) -> str:
+    path = catalog_file(location)
+    if path is None:
+        return str(location)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

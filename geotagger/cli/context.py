@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from geotagger.cli.progress import RichProgress
+from geotagger.errors import NotFoundError
 from geotagger.progress import CancelToken, NullProgress, Progress
 
 if TYPE_CHECKING:
@@ -18,15 +19,22 @@ class CliContext:
     library_location: str | None = None
     quiet: bool = False
     verbose: int = 0
+    may_create: bool = False  # only commands that add photos create a new catalog
     cancel: CancelToken = field(default_factory=CancelToken)
     _library: Library | None = None
 
     @property
     def library(self) -> Library:
         if self._library is None:
-            from geotagger.services import Library  # the catalog stack loads only when a command needs it
+            from geotagger.catalog.db import catalog_file  # the catalog stack loads only when needed
+            from geotagger.paths import default_library_path
+            from geotagger.services import Library
 
-            self._library = Library(self.library_location)
+            location = self.library_location or default_library_path()
+            path = catalog_file(location)
+            if not self.may_create and path is not None and not path.exists():
+                raise NotFoundError(f"no library at {path} (add photos first: geotagger index PATH)")
+            self._library = Library(location)
         return self._library
 
     def progress(self) -> Progress:

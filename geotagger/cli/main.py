@@ -61,7 +61,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     level = logging.WARNING if args.verbose == 0 else logging.INFO if args.verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    ctx = CliContext(library_location=args.library, quiet=args.quiet, verbose=args.verbose)
+    ctx = CliContext(
+        library_location=args.library,
+        quiet=args.quiet,
+        verbose=args.verbose,
+        may_create=getattr(args, "creates_library", False),
+    )
     try:
         return int(args.run(args, ctx) or 0)
     except GeotaggerError as exc:

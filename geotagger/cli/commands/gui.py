@@ -14,7 +14,7 @@ ORDER = 90
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("gui", help="open the desktop app (optionally adding a folder first)")
     p.add_argument("path", nargs="?", metavar="PATH", help="a folder of photos to add and show")
-    p.set_defaults(run=run_gui)
+    p.set_defaults(run=run_gui, creates_library=True)
 
 
 def run_gui(args: argparse.Namespace, ctx: CliContext) -> int:

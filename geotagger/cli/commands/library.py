@@ -35,7 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="N",
         help="parallel metadata readers (default: one per core)",
     )
-    p.set_defaults(run=run_index)
+    p.set_defaults(run=run_index, creates_library=True)
 
     p = sub.add_parser(
         "status", help="counts: photos, with GPS, without, suggested, accepted, written, errors"

@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--report", type=Path, metavar="FILE", help="save the report as CSV (or JSON: *.json)"
     )
-    parser.set_defaults(run=run)
+    parser.set_defaults(run=run, creates_library=True)
 
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
