@@ -3,8 +3,9 @@
 ``locate`` is idempotent: a photo is recomputed only when its fingerprint, the embedding model, the
 library model or the set of geotagged photos changed. It stores the top-5 fused candidates as Suggestion
 rows and moves photos from review state "none" to "suggested"; accepted, rejected and written photos are
-never touched. ``train_library_model`` (re)trains the library model; ``locate`` does it on its own when
-enough new geotagged photos or accepted suggestions have arrived.
+never touched. ``train_library_model`` (services/training.py) (re)trains the library model; ``locate``
+does it on its own when enough new geotagged photos or accepted suggestions have arrived. What is read
+from the catalog lives in services/locate_catalog.py.
 """
 
 from __future__ import annotations
@@ -19,51 +20,29 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, select
 
 from geotagger.catalog.schema import (
-    REVIEW_ACCEPTED,
     REVIEW_NONE,
     REVIEW_SUGGESTED,
-    STATUS_OK,
-    Decision,
     Photo,
-    Setting,
     Suggestion,
 )
 from geotagger.errors import UserInputError
 from geotagger.locate import library_training
 from geotagger.locate.fusion import SOURCES, EvidenceContext
-from geotagger.locate.time_evidence import PhotoPoint, camera_key, capture_seconds
 from geotagger.progress import CancelToken, Progress
 from geotagger.services.library import Library
+from geotagger.services.locate_catalog import known_digest, known_points, photo_point, target_photos
+from geotagger.services.training import (
+    global_predictions,
+    library_embeddings,
+    library_model_dir,
+    needs_training,
+    train_library_model,
+)
 
 log = logging.getLogger(__name__)
-
-MODEL_SETTING = "library_model"
-RETRAIN_MIN_CHANGED = 10  # new/removed geotagged photos before an automatic retrain ...
-RETRAIN_MIN_SHARE = 0.05  # ... and at least this share of the trained set
-
-
-@dataclass
-class TrainReport:
-    known_photos: int
-    embedded: int
-    heads: list[dict[str, Any]]  # per level: tau, classes
-    heldout: dict[str, Any]  # per source set: held-out accuracy per radius, calibration samples
-    version: str
-    seconds: float
-    device: str | None = None
-
-    def summary(self) -> str:
-        heads = (
-            ", ".join(f"{h['classes']} classes (tau {h['tau']})" for h in self.heads)
-            or "none (neighbours only)"
-        )
-        return (
-            f"library model {self.version}: {self.known_photos} geotagged photos, {self.embedded} embedded; "
-            f"heads: {heads}; {self.seconds:.1f} s"
-        )
 
 
 @dataclass
@@ -87,218 +66,6 @@ class LocateReport:
             parts.append(f"{len(self.errors)} could not be read")
         extra = f"; embeddings on {self.device}" if self.device else ""
         return ", ".join(parts) + f" ({self.seconds:.1f} s{extra})"
-
-
-# -- reading the catalog --------------------------------------------------------------------------------
-
-
-def _point(photo: Photo, lat: float | None = None, lon: float | None = None) -> PhotoPoint:
-    local, utc = capture_seconds(photo.taken_at, photo.taken_offset_min)
-    return PhotoPoint(
-        id=photo.id,
-        path=photo.path,
-        folder=photo.folder,
-        local_s=local,
-        utc_s=utc,
-        camera=camera_key(photo.camera_make, photo.camera_model, photo.camera_serial),
-        lat=lat,
-        lon=lon,
-    )
-
-
-def known_points(lib: Library) -> tuple[list[PhotoPoint], dict[int, str]]:
-    """Geotagged photos (GPS in the file, or an accepted exact position) and their fingerprints."""
-    with lib.catalog.reader() as session:
-        photos = session.scalars(
-            select(Photo).where(
-                Photo.status == STATUS_OK, Photo.gps_lat.is_not(None), Photo.gps_lon.is_not(None)
-            )
-        ).all()
-        points = [_point(p, p.gps_lat, p.gps_lon) for p in photos]
-        fingerprints = {p.id: p.fingerprint for p in photos}
-        accepted = session.execute(
-            select(Photo, Decision)
-            .join(Decision, Decision.photo_id == Photo.id)
-            .where(
-                Photo.review_state == REVIEW_ACCEPTED,
-                Photo.gps_lat.is_(None),
-                Photo.status == STATUS_OK,
-                Decision.action == "accept",
-                Decision.undone_at.is_(None),
-                Decision.level == "exact",
-            )
-            .order_by(Decision.id)
-        ).all()
-        latest: dict[int, tuple[Photo, Decision]] = {}
-        for photo, decision in accepted:
-            latest[photo.id] = (photo, decision)
-        for photo, decision in latest.values():
-            if decision.lat is not None and decision.lon is not None:
-                points.append(_point(photo, decision.lat, decision.lon))
-                fingerprints[photo.id] = photo.fingerprint
-    return points, fingerprints
-
-
-def _known_digest(points: Sequence[PhotoPoint]) -> str:
-    h = hashlib.sha1()
-    for p in sorted(points, key=lambda p: p.id):
-        h.update(f"{p.id}:{p.lat:.6f}:{p.lon:.6f};".encode())
-    return h.hexdigest()[:12]
-
-
-def _targets(lib: Library, paths: Sequence[Path | str] | None) -> list[Photo]:
-    query = select(Photo).where(
-        Photo.status == STATUS_OK,
-        or_(Photo.gps_lat.is_(None), Photo.gps_lon.is_(None)),
-        Photo.review_state.in_((REVIEW_NONE, REVIEW_SUGGESTED)),
-    )
-    if paths:
-        clauses = []
-        for raw in paths:
-            resolved = str(Path(raw).expanduser().resolve())
-            clauses.append(Photo.path == resolved)
-            clauses.append(Photo.path.startswith(resolved.rstrip("/\\") + "/"))
-            clauses.append(Photo.path.startswith(resolved.rstrip("/\\") + "\\"))
-        query = query.where(or_(*clauses))
-    with lib.catalog.reader() as session:
-        return list(session.scalars(query.order_by(Photo.path)).all())
-
-
-# -- the library model -----------------------------------------------------------------------------------
-
-
-def _embeddings(
-    lib: Library,
-    fingerprints: dict[int, str],
-    *,
-    device: str,
-    batch_size: int | None,
-    progress: Progress | None,
-    cancel: CancelToken | None,
-) -> tuple[str, dict[int, np.ndarray], Any]:
-    """Embed what the store lacks and return (model id, photo id -> vector, embed summary)."""
-    from geotagger.locate.embedding_store import EmbeddingStore
-    from geotagger.services import models
-
-    pack = models.ensure_default_pack(progress=progress)
-    summary = models.embed_photos(
-        lib,
-        pack,
-        photo_ids=sorted(fingerprints),
-        device=device,
-        batch_size=batch_size,
-        progress=progress,
-        cancel=cancel,
-    )
-    store = EmbeddingStore(lib, pack.id, digest=pack.digest, dim=pack.embedding_dim)
-    vectors = store.get(list(set(fingerprints.values())))
-    out = {pid: vectors[fp] for pid, fp in fingerprints.items() if fp in vectors}
-    return pack.id, out, summary
-
-
-def _global_predictions(
-    lib: Library,
-    fingerprints: dict[int, str],
-    *,
-    device: str,
-    batch_size: int | None,
-    progress: Progress | None,
-    cancel: CancelToken | None,
-) -> tuple[list[str], dict[int, list[tuple[str, list[Any]]]]]:
-    """Top places of every installed global geo pack for the given photos (none installed: empty)."""
-    from geotagger.locate.embedding_store import EmbeddingStore
-    from geotagger.locate.global_model import GlobalModel
-    from geotagger.services import models
-
-    out: dict[int, list[tuple[str, list[Any]]]] = {}
-    sources = []
-    for gm in GlobalModel.installed():
-        models.embed_photos(
-            lib,
-            gm.pack,
-            photo_ids=sorted(fingerprints),
-            device=device,
-            batch_size=batch_size,
-            progress=progress,
-            cancel=cancel,
-        )
-        store = EmbeddingStore(lib, gm.pack.id, digest=gm.pack.digest, dim=gm.pack.embedding_dim)
-        ids = sorted(fingerprints)
-        matrix, found = store.get_matrix([fingerprints[i] for i in ids])
-        rows = [i for i, ok in zip(ids, found, strict=True) if ok]
-        if rows:
-            ranked = gm.predict(matrix[found])
-            for pid, classes in zip(rows, ranked, strict=True):
-                out.setdefault(pid, []).append((gm.source, classes))
-        sources.append(gm.source)
-    return sources, out
-
-
-def _model_dir(lib: Library) -> Path:
-    return lib.side_dir("library-model")
-
-
-def train_library_model(
-    lib: Library,
-    *,
-    device: str = "auto",
-    batch_size: int | None = None,
-    progress: Progress | None = None,
-    cancel: CancelToken | None = None,
-) -> TrainReport:
-    """Train the library model (heads + neighbours) and the fusion/calibration on the library's own
-    geotagged photos. Raises UserInputError when the library has no geotagged photo at all."""
-    started = time.monotonic()
-    known, fingerprints = known_points(lib)
-    if not known:
-        raise UserInputError(
-            "the library has no geotagged photos to learn from: place a few photos by hand "
-            "(geotagger accept PHOTO --lat X --lon Y) or import a global model (geotagger models import-semp PATH)"
-        )
-    model_id, vectors, summary = _embeddings(
-        lib, fingerprints, device=device, batch_size=batch_size, progress=progress, cancel=cancel
-    )
-    targets = [_point(p) for p in _targets(lib, None)]
-    _, global_preds = _global_predictions(
-        lib, fingerprints, device=device, batch_size=batch_size, progress=progress, cancel=cancel
-    )
-    trained = library_training.train(
-        known, vectors, model_id, progress=progress, cancel=cancel, targets=targets, global_preds=global_preds
-    )
-    version = f"{_known_digest(known)}-{int(time.time())}"
-    trained.library.info.update({"version": version})
-    library_training.save(trained, _model_dir(lib), version)
-    with lib.catalog.writer() as session:
-        session.merge(
-            Setting(
-                key=MODEL_SETTING,
-                value={
-                    "version": version,
-                    "model_id": model_id,
-                    "known": len(known),
-                    "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                    "heldout": trained.heldout,
-                },
-            )
-        )
-    return TrainReport(
-        known_photos=len(known),
-        embedded=len(vectors),
-        heads=[{"tau": lv.tau, "classes": len(lv.class_names)} for lv in trained.library.levels],
-        heldout=trained.heldout,
-        version=version,
-        seconds=time.monotonic() - started,
-        device=getattr(summary, "device", None),
-    )
-
-
-def _needs_training(lib: Library, known: Sequence[PhotoPoint]) -> bool:
-    trained = library_training.load_ids(_model_dir(lib))
-    if trained is None:
-        return True
-    current = {p.id for p in known}
-    changed = len(current ^ trained)
-    return changed >= max(RETRAIN_MIN_CHANGED, RETRAIN_MIN_SHARE * max(len(trained), 1))
 
 
 # -- locating -----------------------------------------------------------------------------------------------
@@ -334,12 +101,12 @@ def locate(
             "the library has no geotagged photos to learn from: place a few photos by hand "
             "(geotagger accept PHOTO --lat X --lon Y) or import a global model (geotagger models import-semp PATH)"
         )
-    if _needs_training(lib, known):
+    if needs_training(lib, known):
         train_library_model(lib, device=device, batch_size=batch_size, progress=progress, cancel=cancel)
         report.retrained = True
-    trained = library_training.load(_model_dir(lib))
+    trained = library_training.load(library_model_dir(lib))
     fusion = trained.fusion_for(sources)
-    targets = _targets(lib, paths)
+    targets = target_photos(lib, paths)
     report.considered = len(targets)
     if not targets:
         report.seconds = time.monotonic() - started
@@ -349,7 +116,7 @@ def locate(
     vectors: dict[int, np.ndarray] = {}
     if "library" in sources:  # time evidence alone needs no image
         target_fps = {p.id: p.fingerprint for p in targets}
-        model_id, vectors, summary = _embeddings(
+        model_id, vectors, summary = library_embeddings(
             lib,
             {**known_fps, **target_fps},
             device=device,
@@ -366,7 +133,7 @@ def locate(
     global_ids: list[str] = []
     global_preds: dict[int, list[tuple[str, list[Any]]]] = {}
     if set(sources) == set(SOURCES):
-        global_ids, global_preds = _global_predictions(
+        global_ids, global_preds = global_predictions(
             lib,
             {p.id: p.fingerprint for p in targets},
             device=device,
@@ -374,7 +141,7 @@ def locate(
             progress=progress,
             cancel=cancel,
         )
-    digest = _known_digest(known)
+    digest = known_digest(known)
     report.model_version = trained.version
     existing = _existing_keys(lib, [p.id for p in targets])
     results: dict[int, tuple[str, list[Any]]] = {}
@@ -389,7 +156,7 @@ def locate(
         if existing.get(photo.id) == key:
             report.unchanged += 1
         else:
-            point = _point(photo)
+            point = photo_point(photo)
             pool = context.pool(
                 point, vectors.get(photo.id), sources=sources, global_classes=global_preds.get(photo.id, [])
             )
