@@ -107,3 +107,19 @@ def test_library_without_gps_gets_a_clear_message(tmp_path: Path, capsys) -> Non
     code, out, err = run(capsys, *lib, "locate")
     assert code == 1
     assert "no geotagged photos" in err and "import a global model" in err and "Traceback" not in err
+
+
+def test_missing_path_is_an_error_and_nothing_to_locate_trains_nothing(
+    tmp_path: Path, models: None, capsys
+) -> None:
+    make_library(tmp_path / "photos")
+    only_gps = tmp_path / "gps_only"
+    make_jpeg(only_gps / "a.jpg", lat=48.85, lon=2.35, taken=datetime(2023, 5, 1, 9))
+    lib = ["--library", str(tmp_path / "cat.sqlite")]
+    run(capsys, *lib, "index", str(tmp_path / "photos"), str(only_gps))
+    code, _out, err = run(capsys, *lib, "locate", str(tmp_path / "nope"))
+    assert code == 1 and err.strip() == f"error: no such file or folder: {tmp_path / 'nope'}"
+    code, out, err = run(capsys, *lib, "locate", str(only_gps))
+    assert code == 0 and "retrained" not in err
+    assert out.startswith("0 photos located")
+    assert not (tmp_path / "cat.data" / "library-model").exists()

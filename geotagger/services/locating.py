@@ -28,7 +28,7 @@ from geotagger.catalog.schema import (
     Photo,
     Suggestion,
 )
-from geotagger.errors import UserInputError
+from geotagger.errors import NotFoundError, UserInputError
 from geotagger.locate import library_training
 from geotagger.locate.fusion import SOURCES, EvidenceContext
 from geotagger.progress import CancelToken, Progress
@@ -94,7 +94,15 @@ def locate(
         raise UserInputError(
             f"unknown evidence source(s): {', '.join(sorted(unknown))}; use {', '.join(SOURCES)}"
         )
+    missing = [str(p) for p in paths or () if not Path(p).expanduser().exists()]
+    if missing:
+        raise NotFoundError(f"no such file or folder: {missing[0]}")
     report = LocateReport()
+    targets = target_photos(lib, paths)
+    report.considered = len(targets)
+    if not targets:  # nothing to locate: neither train nor embed
+        report.seconds = time.monotonic() - started
+        return report
     known, known_fps = known_points(lib)
     if not known:
         raise UserInputError(
@@ -105,12 +113,8 @@ def locate(
         train_library_model(lib, device=device, batch_size=batch_size, progress=progress, cancel=cancel)
         report.retrained = True
     trained = library_training.load(library_model_dir(lib))
+    report.model_version = trained.version
     fusion = trained.fusion_for(sources)
-    targets = target_photos(lib, paths)
-    report.considered = len(targets)
-    if not targets:
-        report.seconds = time.monotonic() - started
-        return report
     context = EvidenceContext(known)
     model_id = trained.library.model_id
     vectors: dict[int, np.ndarray] = {}
