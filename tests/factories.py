@@ -107,3 +107,23 @@ def make_photo(path: Path, size: tuple[int, int] = (320, 240), **exif_fields) ->
     else:
         raise ValueError(f"no writer for {suffix}")
     return path
+
+
+def photo_row(path: Path | str, **fields):
+    """A catalog Photo row for tests that need rows without files (defaults: readable, no GPS)."""
+    from geotagger.catalog import Photo
+
+    path = Path(path)
+    values = {
+        "path": str(path),
+        "folder": str(path.parent),
+        "filename": path.name,
+        "size": 1,
+        "mtime_ns": 1,
+        "fingerprint": path.stem,
+        "indexed_at": datetime(2024, 1, 1),
+        "status": "ok",
+        "review_state": "none",
+    }
+    values.update(fields)
+    return Photo(**values)

@@ -9,6 +9,7 @@ from geotagger.catalog import Photo
 from geotagger.cli.main import main
 from geotagger.errors import NotFoundError, UserInputError
 from geotagger.services import albums
+from tests.factories import photo_row
 
 
 def _add_photos(library, tmp_path: Path) -> list[Photo]:
@@ -23,14 +24,9 @@ def _add_photos(library, tmp_path: Path) -> list[Photo]:
             ]
         ):
             path = tmp_path / f"p{i}.jpg"
-            photo = Photo(
-                path=str(path),
-                folder=str(tmp_path),
-                filename=path.name,
-                size=1,
+            photo = photo_row(
+                path,
                 mtime_ns=i,
-                fingerprint=f"f{i}",
-                indexed_at=datetime(2024, 1, 1),
                 status=status,
                 review_state=state,
                 gps_lat=1.0 if gps else None,

@@ -9,20 +9,11 @@ from sqlalchemy import inspect, select, text
 from geotagger.catalog import Base, Catalog, Photo
 from geotagger.catalog.migrations import applied_table, known_migrations
 from geotagger.errors import CatalogError
+from tests.factories import photo_row
 
 
 def _photo(path: str) -> Photo:
-    return Photo(
-        path=path,
-        folder="/p",
-        filename=path.rsplit("/", 1)[-1],
-        size=1,
-        mtime_ns=1,
-        fingerprint="f",
-        indexed_at=datetime(2024, 1, 1),
-        status="ok",
-        review_state="none",
-    )
+    return photo_row(path, folder="/p", fingerprint="f")
 
 
 def test_migrated_schema_matches_orm(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from geotagger.catalog import Decision, Suggestion
 from geotagger.errors import NotFoundError, UserInputError
 from geotagger.services import Library, decisions, indexing
-from tests.factories import make_jpeg
+from tests.factories import make_jpeg, photo_row
 
 PARIS_ADDRESS = {"country_code": "FR", "country": "France", "admin1": "Île-de-France", "locality": "Paris"}
 
@@ -111,34 +111,13 @@ def test_reject_and_resolve(library: Library, photos: dict[str, int], monkeypatc
 def test_accept_refuses_more_precision_than_the_evidence_and_unreadable_photos(library, tmp_path) -> None:
     from datetime import datetime
 
-    from geotagger.catalog import Photo, Suggestion
+    from geotagger.catalog import Suggestion
     from geotagger.errors import UserInputError
     from geotagger.services import decisions
 
     with library.catalog.writer() as session:
-        ok = Photo(
-            path=str(tmp_path / "a.jpg"),
-            folder=str(tmp_path),
-            filename="a.jpg",
-            size=1,
-            mtime_ns=1,
-            fingerprint="a",
-            indexed_at=datetime(2024, 1, 1),
-            status="ok",
-            review_state="suggested",
-        )
-        broken = Photo(
-            path=str(tmp_path / "b.jpg"),
-            folder=str(tmp_path),
-            filename="b.jpg",
-            size=1,
-            mtime_ns=1,
-            fingerprint="b",
-            indexed_at=datetime(2024, 1, 1),
-            status="error",
-            error="not an image",
-            review_state="none",
-        )
+        ok = photo_row(tmp_path / "a.jpg", review_state="suggested")
+        broken = photo_row(tmp_path / "b.jpg", status="error", error="not an image")
         session.add_all([ok, broken])
         session.flush()
         session.add(
