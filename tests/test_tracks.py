@@ -209,3 +209,49 @@ def test_clock_offset_moves_the_photo_along_the_track(tmp_path: Path) -> None:
     lat, _, gap, _ = track_position([true], track)
     assert true == (T0 + timedelta(minutes=11)).timestamp()
     assert lat[0] == pytest.approx(_walk()[11][1]) and gap[0] == 0.0
+
+
+# -- library: import, list, remove --------------------------------------------------------------------------
+
+
+def test_import_is_idempotent_by_content_and_remove_forgets(library, tmp_path: Path) -> None:
+    from geotagger.services import tracks
+
+    gpx = write_gpx(tmp_path / "walk.gpx", _walk())
+    report = tracks.import_tracks(library, [gpx])
+    assert [t["points"] for t in report.imported] == [31]
+    assert tracks.tracks_digest(library) != ""
+    copy = tmp_path / "copy.gpx"
+    copy.write_bytes(gpx.read_bytes())
+    again = tracks.import_tracks(library, [gpx, copy])
+    assert again.imported == [] and len(again.already) == 2
+    listed = tracks.list_tracks(library)
+    assert len(listed) == 1 and listed[0]["start_utc"] == "2024-05-01 12:00:00"
+    loaded = tracks.load_tracks(library)
+    assert loaded[0].t[0] == T0.timestamp() and loaded[0].lat[30] == pytest.approx(_walk()[30][1])
+    assert tracks.remove_track(library, listed[0]["id"]) == "walk"
+    assert tracks.list_tracks(library) == [] and tracks.load_tracks(library) == []
+    assert tracks.tracks_digest(library) == ""
+
+
+def test_tracks_cli(tmp_path: Path, capsys) -> None:
+    from geotagger.cli.main import main
+
+    location = str(tmp_path / "lib" / "library.sqlite")
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    write_gpx(folder / "walk.gpx", _walk())
+    write_nmea(folder / "walk.nmea", _walk(step_s=120))
+    _write(folder / "broken.kml", "<kml><Document>")
+    assert main(["--library", location, "tracks", "import", str(folder)]) == 0
+    out = capsys.readouterr()
+    assert "2 track(s) imported (93 points), 1 could not be read" in out.out
+    assert "broken.kml" in out.err
+    assert main(["--library", location, "tracks", "import", str(folder / "broken.kml")]) == 1
+    assert "broken.kml:1: not valid KML" in capsys.readouterr().err
+    assert main(["--library", location, "tracks", "list", "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == "id,name,points,start_utc,end_utc,path" and len(lines) == 3
+    assert main(["--library", location, "tracks", "remove", "1"]) == 0
+    assert main(["--library", location, "tracks", "remove", "1"]) == 1
+    assert "no track with id 1" in capsys.readouterr().err
