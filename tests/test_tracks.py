@@ -255,3 +255,92 @@ def test_tracks_cli(tmp_path: Path, capsys) -> None:
     assert main(["--library", location, "tracks", "remove", "1"]) == 0
     assert main(["--library", location, "tracks", "remove", "1"]) == 1
     assert "no track with id 1" in capsys.readouterr().err
+
+
+# -- end to end: index photos without GPS, import a track, locate, tag --------------------------------------
+
+
+@pytest.mark.skipif(__import__("shutil").which("exiftool") is None, reason="exiftool not installed")
+def test_locate_and_tag_from_a_track_alone(tmp_path: Path, capsys) -> None:
+    import json
+    import subprocess
+
+    from geotagger.cli.main import main
+    from tests.factories import make_jpeg
+
+    walk = _walk()
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    make_jpeg(photos / "a.jpg", taken=datetime(2024, 5, 1, 14, 5, 20), offset="+02:00", color=(200, 40, 40))
+    make_jpeg(photos / "b.jpg", taken=datetime(2024, 5, 1, 14, 12, 40), color=(40, 200, 40))  # no offset
+    make_jpeg(photos / "c.jpg", taken=datetime(2024, 5, 1, 16, 0, 0), offset="+02:00", color=(40, 40, 200))
+    truth = {
+        "a.jpg": (walk[0][1] + (5 + 1 / 3) * 0.0005, walk[0][2] + (5 + 1 / 3) * 0.0007),
+        "b.jpg": (walk[0][1] + (12 + 2 / 3) * 0.0005, walk[0][2] + (12 + 2 / 3) * 0.0007),
+    }
+    location = str(tmp_path / "lib" / "library.sqlite")
+    lib = ["--library", location]
+    assert main([*lib, "index", str(photos)]) == 0
+    assert main([*lib, "locate"]) == 1  # no geotagged photo and no track: nothing to learn from
+    assert "geotagger tracks import" in capsys.readouterr().err
+    assert main([*lib, "tracks", "import", str(write_gpx(tmp_path / "walk.gpx", walk))]) == 0
+    assert main([*lib, "locate"]) == 0
+    assert "2 photos located" in capsys.readouterr().out
+    assert main([*lib, "suggestions", "--format", "json"]) == 0
+    rows = {Path(r["file"]).name: r for r in json.loads(capsys.readouterr().out)}
+    assert set(rows) == {"a.jpg", "b.jpg"}  # c.jpg was taken 90 min after the track ended
+    for name, (lat, lon) in truth.items():
+        best = rows[name]
+        assert best["source"] == "track" and best["level"] == "exact" and best["confidence"] == 0.97
+        assert haversine_km(best["lat"], best["lon"], lat, lon) < 0.1
+        assert best["evidence"]["track"] == "walk" and best["evidence"]["gap_s"] == 20.0
+        assert "Zürich" in best["address"] or "Zurich" in best["address"]
+    assert main([*lib, "locate"]) == 0
+    assert "0 photos located, 2 unchanged" in capsys.readouterr().out
+    assert main([*lib, "locate", "--clock-offset", "-30"]) == 0  # another correction: recomputed
+    assert "2 photos located" in capsys.readouterr().out
+    assert main([*lib, "locate"]) == 0
+    capsys.readouterr()
+
+    assert main([*lib, "tag", str(photos), "--min-confidence", "0.9"]) == 0
+    out = subprocess.run(
+        [
+            "exiftool",
+            "-json",
+            "-n",
+            "-GPSLatitude",
+            "-GPSLongitude",
+            *(str(photos / n) for n in sorted(truth)),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    for row in json.loads(out.stdout):
+        lat, lon = truth[Path(row["SourceFile"]).name]
+        assert haversine_km(row["GPSLatitude"], row["GPSLongitude"], lat, lon) < 0.1
+    unwritten = subprocess.run(
+        ["exiftool", "-json", "-n", "-GPSLatitude", str(photos / "c.jpg")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "GPSLatitude" not in json.loads(unwritten.stdout)[0]
+
+
+def test_track_candidate_confidence_and_evidence_text() -> None:
+    from geotagger.locate.tracks import track_candidate, track_confidence
+    from geotagger.services.browse import evidence_text
+
+    assert track_confidence(0) == track_confidence(60) == 0.97
+    assert track_confidence(MAX_GAP_S) == pytest.approx(0.6)
+    assert 0.6 < track_confidence(300) < 0.97
+    track = to_arrays("ride", [(0.0, 45.0, 7.0, None), (600.0, 45.0, 7.1, None)])  # ~7.9 km in 10 min
+    far = track_candidate(300.0, [track])
+    assert far is not None and far.level == "city" and far.radius_km == pytest.approx(3.93, abs=0.05)
+    assert far.evidence["text"] == "on track ride, 5 min from the nearest point"
+    assert (
+        evidence_text({"track": "ride", "gap_s": 42.0, "points": 2})
+        == "on track ride, 42 s from the nearest point"
+    )
+    assert track_candidate(5000.0, [track]) is None and track_candidate(None, [track]) is None

@@ -22,6 +22,7 @@ import numpy as np
 
 from geotagger.errors import MetadataError, NotFoundError
 from geotagger.geo.metrics import haversine_km
+from geotagger.locate.candidate import Candidate
 
 MAX_GAP_S = 15 * 60.0  # further than this from any recorded point the track says nothing
 TRACK_SUFFIXES = (".gpx", ".kml", ".nmea", ".nma", ".log", ".txt")
@@ -361,3 +362,62 @@ def photo_utc_seconds(
     )
     zone = zone_at(tr.lat[j], tr.lon[j])
     return _local_to_utc(local, zone) if zone else None
+
+
+# -- the candidate --------------------------------------------------------------------------------------------
+
+SOURCE_TRACK = "track"
+EXACT_GAP_S = 60.0  # within a minute of a recorded point the track position is the photo's position
+CONFIDENCE_AT_0 = 0.97
+CONFIDENCE_AT_MAX_GAP = 0.6
+
+
+def track_confidence(gap_s: float) -> float:
+    """0.97 within a minute of a recorded point, then falling linearly to 0.60 at ``MAX_GAP_S``.
+
+    A logger fix is accurate to metres; what can go wrong is the time (a camera clock off by more than
+    the user corrected, a photo taken while the logger was in a pocket without a fix), and that risk
+    grows with the distance in time to a real fix.
+    """
+    if gap_s <= EXACT_GAP_S:
+        return CONFIDENCE_AT_0
+    share = min(1.0, (gap_s - EXACT_GAP_S) / (MAX_GAP_S - EXACT_GAP_S))
+    return CONFIDENCE_AT_0 - share * (CONFIDENCE_AT_0 - CONFIDENCE_AT_MAX_GAP)
+
+
+def _gap_text(gap_s: float) -> str:
+    return f"{gap_s:.0f} s" if gap_s < 90 else f"{gap_s / 60:.0f} min"
+
+
+def track_candidate(utc_s: float | None, tracks: list[TrackArrays]) -> Candidate | None:
+    """The position on the track closest in time to the photo, as a candidate (None when none covers it).
+
+    Level "exact" within ``EXACT_GAP_S`` of a recorded point, else "city"; radius = speed x gap (at least
+    50 m), the distance the logger could have moved since or until its nearest fix.
+    """
+    if utc_s is None:
+        return None
+    best: tuple[float, float, float, float, TrackArrays] | None = None
+    for track in tracks:
+        lat, lon, gap, speed = track_position([utc_s], track)
+        if np.isfinite(lat[0]) and (best is None or gap[0] < best[2]):
+            best = (float(lat[0]), float(lon[0]), float(gap[0]), float(speed[0]), track)
+    if best is None:
+        return None
+    lat, lon, gap, speed, track = best
+    speed = speed if np.isfinite(speed) else 0.0
+    return Candidate(
+        lat=lat,
+        lon=lon,
+        radius_km=max(0.05, speed * gap / 1000.0),
+        level="exact" if gap <= EXACT_GAP_S else "city",
+        confidence=round(track_confidence(gap), 4),
+        source=SOURCE_TRACK,
+        evidence={
+            "track": track.name,
+            "gap_s": round(gap, 1),
+            "points": len(track),
+            "speed_m_s": round(speed, 2),
+            "text": f"on track {track.name}, {_gap_text(gap)} from the nearest point",
+        },
+    )

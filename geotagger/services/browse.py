@@ -257,6 +257,8 @@ def evidence_text(evidence: dict[str, Any] | None) -> str:
     if evidence.get("text"):
         return str(evidence["text"])
     parts = []
+    if "track" in evidence and "gap_s" in evidence:
+        parts.append(f"on track {evidence['track']}, {float(evidence['gap_s']):.0f} s from the nearest point")
     if "similarity" in evidence:
         parts.append(f"looks like a geotagged photo (similarity {float(evidence['similarity']):.2f})")
     probs = evidence.get("class_probs") or evidence.get("classes")

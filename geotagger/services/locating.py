@@ -30,10 +30,12 @@ from geotagger.catalog.schema import (
 )
 from geotagger.errors import NotFoundError, UserInputError
 from geotagger.locate import library_training
-from geotagger.locate.fusion import SOURCES, EvidenceContext
+from geotagger.locate.fusion import MAX_CANDIDATES, SOURCES, EvidenceContext
+from geotagger.locate.tracks import SOURCE_TRACK, photo_utc_seconds, track_candidate, track_zones
 from geotagger.progress import CancelToken, Progress
 from geotagger.services.library import Library
 from geotagger.services.locate_catalog import known_digest, known_points, photo_point, target_photos
+from geotagger.services.tracks import load_tracks, tracks_digest
 from geotagger.services.training import (
     global_predictions,
     library_embeddings,
@@ -80,20 +82,24 @@ def locate(
     progress: Progress | None = None,
     cancel: CancelToken | None = None,
     sources: Sequence[str] | None = None,
+    clock_offset_s: float = 0.0,
 ) -> LocateReport:
     """Estimate where the photos without GPS (under ``paths``, all if None) were taken.
 
     ``sources`` restricts the evidence (default: all; "time" or "library" alone for benchmarks).
+    A photo an imported GPS track covers gets the track position as its first candidate;
+    ``clock_offset_s`` corrects the camera clock for that (photo time + offset = true time).
     """
     from geotagger.geo.geocoder import ReverseGeocoder
 
     started = time.monotonic()
-    sources = tuple(sources or SOURCES)
-    unknown = set(sources) - set(SOURCES)
+    requested = tuple(sources or (*SOURCES, SOURCE_TRACK))
+    unknown = set(requested) - {*SOURCES, SOURCE_TRACK}
     if unknown:
         raise UserInputError(
-            f"unknown evidence source(s): {', '.join(sorted(unknown))}; use {', '.join(SOURCES)}"
+            f"unknown evidence source(s): {', '.join(sorted(unknown))}; use {', '.join((*SOURCES, SOURCE_TRACK))}"
         )
+    sources = tuple(s for s in requested if s != SOURCE_TRACK)  # what fusion works on
     missing = [str(p) for p in paths or () if not Path(p).expanduser().exists()]
     if missing:
         raise NotFoundError(f"no such file or folder: {missing[0]}")
@@ -103,12 +109,88 @@ def locate(
     if not targets:  # nothing to locate: neither train nor embed
         report.seconds = time.monotonic() - started
         return report
+    tracks = load_tracks(lib) if SOURCE_TRACK in requested else []
     known, known_fps = known_points(lib)
-    if not known:
+    if not known and not tracks:
         raise UserInputError(
             "the library has no geotagged photos to learn from: place a few photos by hand "
-            "(geotagger accept PHOTO --lat X --lon Y) or import a global model (geotagger models import-semp PATH)"
+            "(geotagger accept PHOTO --lat X --lon Y), import a GPS track (geotagger tracks import FILE) "
+            "or import a global model (geotagger models import-semp PATH)"
         )
+    if known and sources:
+        fused = _fusion_inputs(
+            lib, targets, known, known_fps, sources, device, batch_size, progress, cancel, report
+        )
+    else:  # tracks only: no model to train, nothing to fuse
+        fused = None
+    track_key = f"|tracks:{tracks_digest(lib)}:{clock_offset_s:g}" if tracks else ""
+    zones = track_zones(tracks) if tracks and any(p.taken_offset_min is None for p in targets) else set()
+    existing = _existing_keys(lib, [p.id for p in targets])
+    results: dict[int, tuple[str, list[Any]]] = {}
+    if progress:
+        progress.start(len(targets), "locating")
+    for photo in targets:
+        if cancel:
+            cancel.check()
+        base = fused.key_base if fused else "tracks only"  # without tracks: the key as before tracks existed
+        key = hashlib.sha1(f"{photo.fingerprint}|{base}{track_key}".encode()).hexdigest()[:16]
+        if existing.get(photo.id) == key:
+            report.unchanged += 1
+        else:
+            point = photo_point(photo)
+            candidates = []
+            on_track = track_candidate(
+                photo_utc_seconds(point.local_s, point.utc_s, tracks, clock_offset_s, zones), tracks
+            )
+            if on_track is not None:
+                candidates.append(on_track)
+            if fused is not None:
+                pool = fused.context.pool(
+                    point,
+                    fused.vectors.get(photo.id),
+                    sources=sources,
+                    global_classes=fused.global_preds.get(photo.id, []),
+                )
+                candidates += fused.fusion.candidates(pool)
+            candidates = candidates[:MAX_CANDIDATES]
+            if candidates:
+                results[photo.id] = (key, candidates)
+            else:
+                report.no_evidence += 1
+                results[photo.id] = (key, [])
+        if progress:
+            progress.advance()
+    if progress:
+        progress.finish()
+    _store(lib, results, ReverseGeocoder.default())
+    report.located = sum(1 for _, c in results.values() if c)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+@dataclass
+class _Fused:
+    """What fusing evidence for the targets needs, prepared once (model, pool context, embeddings)."""
+
+    fusion: Any
+    context: EvidenceContext
+    vectors: dict[int, np.ndarray]
+    global_preds: dict[int, list[tuple[str, list[Any]]]]
+    key_base: str  # the model, geotagged photos and sources a suggestion was computed for
+
+
+def _fusion_inputs(
+    lib: Library,
+    targets: list[Photo],
+    known: list[Any],
+    known_fps: dict[int, str],
+    sources: tuple[str, ...],
+    device: str,
+    batch_size: int | None,
+    progress: Progress | None,
+    cancel: CancelToken | None,
+    report: LocateReport,
+) -> _Fused:
     if needs_training(lib, known):
         train_library_model(lib, device=device, batch_size=batch_size, progress=progress, cancel=cancel)
         report.retrained = True
@@ -147,37 +229,8 @@ def locate(
         )
     digest = known_digest(known)
     report.model_version = trained.version
-    existing = _existing_keys(lib, [p.id for p in targets])
-    results: dict[int, tuple[str, list[Any]]] = {}
-    if progress:
-        progress.start(len(targets), "locating")
-    for photo in targets:
-        if cancel:
-            cancel.check()
-        key = hashlib.sha1(
-            f"{photo.fingerprint}|{model_id}|{trained.version}|{digest}|{','.join(sources + tuple(global_ids))}".encode()
-        ).hexdigest()[:16]
-        if existing.get(photo.id) == key:
-            report.unchanged += 1
-        else:
-            point = photo_point(photo)
-            pool = context.pool(
-                point, vectors.get(photo.id), sources=sources, global_classes=global_preds.get(photo.id, [])
-            )
-            candidates = fusion.candidates(pool)
-            if candidates:
-                results[photo.id] = (key, candidates)
-            else:
-                report.no_evidence += 1
-                results[photo.id] = (key, [])
-        if progress:
-            progress.advance()
-    if progress:
-        progress.finish()
-    _store(lib, results, ReverseGeocoder.default())
-    report.located = sum(1 for _, c in results.values() if c)
-    report.seconds = time.monotonic() - started
-    return report
+    key_base = f"{model_id}|{trained.version}|{digest}|{','.join(sources + tuple(global_ids))}"
+    return _Fused(fusion, context, vectors, global_preds, key_base)
 
 
 def _existing_keys(lib: Library, photo_ids: Sequence[int]) -> dict[int, str]:

@@ -30,7 +30,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--sources",
         default=None,
         metavar="LIST",
-        help="evidence to use, comma-separated: time,library (default: all; one alone for benchmarks)",
+        help="evidence to use, comma-separated: time,library,track (default: all; one alone for benchmarks)",
+    )
+    p.add_argument(
+        "--clock-offset",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="camera clock correction for GPS tracks: photo time + SECONDS = true time (e.g. -3600)",
     )
     p.set_defaults(run=run_locate)
 
@@ -57,6 +64,7 @@ def run_locate(args: argparse.Namespace, ctx: CliContext) -> int:
         progress=ctx.progress(),
         cancel=ctx.cancel,
         sources=sources,
+        clock_offset_s=args.clock_offset,
     )
     if report.retrained:
         ctx.say(f"library model retrained ({report.model_version})")
