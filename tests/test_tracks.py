@@ -32,7 +32,7 @@ def _walk(n: int = 31, step_s: int = 60, lat0: float = 47.3769, lon0: float = 8.
 
 def write_gpx(path: Path, points, *, as_route: bool = False) -> Path:
     body = "".join(
-        f'<{"rtept" if as_route else "trkpt"} lat="{la}" lon="{lo}"><ele>{e}</ele>'
+        f'<{"rtept" if as_route else "trkpt"} lat="{la}" lon="{lo}">{"" if e is None else f"<ele>{e}</ele>"}'
         f"<time>{t.strftime('%Y-%m-%dT%H:%M:%SZ')}</time></{'rtept' if as_route else 'trkpt'}>\n"
         for t, la, lo, e in points
     )
@@ -344,3 +344,35 @@ def test_track_candidate_confidence_and_evidence_text() -> None:
         == "on track ride, 42 s from the nearest point"
     )
     assert track_candidate(5000.0, [track]) is None and track_candidate(None, [track]) is None
+
+
+def test_track_candidate_comes_first_then_the_fused_ones(tmp_path: Path, capsys, monkeypatch) -> None:
+    import json
+
+    from geotagger.cli.main import main
+    from tests.model_fixtures import lite0_pack_dir
+    from tests.test_locate_cli import make_library
+
+    monkeypatch.setenv("GEOTAGGER_MODELS_DIR", str(lite0_pack_dir().parent))
+    truth = make_library(tmp_path / "photos")  # Paris photos from 09:00 local (07:00 UTC), no offset
+    start = datetime(2023, 5, 1, 6, 55, tzinfo=UTC)
+    points = [
+        (start + timedelta(minutes=m), 48.8566 + 0.0001 * (m - 5), 2.3522 + 0.0001 * (m - 5), None)
+        for m in range(0, 100)
+    ]
+    lib = ["--library", str(tmp_path / "cat.sqlite")]
+    assert main([*lib, "index", str(tmp_path / "photos")]) == 0
+    assert main([*lib, "tracks", "import", str(write_gpx(tmp_path / "paris.gpx", points))]) == 0
+    assert main([*lib, "locate"]) == 0
+    assert "10 photos located" in capsys.readouterr().out
+    assert main([*lib, "suggestions", "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    paris = [r for r in rows if "/paris/" in r["file"]]
+    rome = [r for r in rows if "/rome/" in r["file"]]
+    assert len(paris) == len(rome) == 5
+    for row in paris:
+        assert row["source"] == "track" and row["evidence"]["gap_s"] == 0.0
+        assert haversine_km(row["lat"], row["lon"], *truth[row["file"]]) < 0.1
+        assert row["alternatives"] and all(a["source"] != "track" for a in row["alternatives"])
+        assert len(row["alternatives"]) <= 4
+    assert all(r["source"] != "track" for r in rome)
