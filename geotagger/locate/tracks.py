@@ -258,10 +258,14 @@ def track_position(
     speed = np.full(q.shape, np.nan)
     if n == 0:
         return lat, lon, gap, speed
-    seg_speed = np.zeros(max(n - 1, 1))
-    if n > 1:
-        dist_m = haversine_km(track.lat[:-1], track.lon[:-1], track.lat[1:], track.lon[1:]) * 1000.0
-        seg_speed = dist_m / np.diff(track.t)
+
+    def seg_speed(i: int) -> float:  # metres per second from point i to i + 1 (0 for a one-point track)
+        i = min(max(i, 0), n - 2)
+        if i < 0:
+            return 0.0
+        dist_m = float(haversine_km(track.lat[i], track.lon[i], track.lat[i + 1], track.lon[i + 1])) * 1000.0
+        return dist_m / float(track.t[i + 1] - track.t[i])
+
     right = np.searchsorted(track.t, q, side="left")  # first point at or after q
     for k, t in enumerate(q):
         if not np.isfinite(t):
@@ -269,12 +273,12 @@ def track_position(
         r = int(right[k])
         if r < n and track.t[r] == t:  # exactly on a point
             lat[k], lon[k], gap[k] = track.lat[r], track.lon[r], 0.0
-            speed[k] = seg_speed[min(r, len(seg_speed) - 1)]
+            speed[k] = seg_speed(r)
         elif r == 0 or r == n:  # before the start or after the end: the end point, if close enough
             end = 0 if r == 0 else n - 1
             if abs(track.t[end] - t) <= max_gap_s:
                 lat[k], lon[k], gap[k] = track.lat[end], track.lon[end], abs(track.t[end] - t)
-                speed[k] = seg_speed[0 if r == 0 else len(seg_speed) - 1]
+                speed[k] = seg_speed(0 if r == 0 else n - 2)
         else:
             left = r - 1
             span = track.t[r] - track.t[left]
@@ -285,7 +289,7 @@ def track_position(
             lat[k] = track.lat[left] + f * (track.lat[r] - track.lat[left])
             lon[k] = (track.lon[left] + f * dlon + 180.0) % 360.0 - 180.0
             gap[k] = min(t - track.t[left], track.t[r] - t)
-            speed[k] = seg_speed[left]
+            speed[k] = seg_speed(left)
     return lat, lon, gap, speed
 
 
@@ -324,6 +328,14 @@ def track_zones(tracks: list[TrackArrays], samples: int = 200) -> set[str]:
     return zones
 
 
+def _nearest(t: np.ndarray, value: float) -> int:
+    """Index of the element of sorted ``t`` closest to ``value``."""
+    i = int(np.searchsorted(t, value))
+    if i == 0 or (i < t.size and t[i] - value < value - t[i - 1]):
+        return min(i, t.size - 1)
+    return i - 1
+
+
 def photo_utc_seconds(
     local_s: float | None,
     utc_s: float | None,
@@ -351,15 +363,13 @@ def photo_utc_seconds(
         if utc is None:
             continue
         for tr in tracks:
-            j = int(np.argmin(np.abs(tr.t - utc)))
+            j = _nearest(tr.t, utc)
             gap = abs(float(tr.t[j]) - utc)
             if gap <= MAX_GAP_S and (best is None or gap < best[0]) and zone_at(tr.lat[j], tr.lon[j]) == zone:
                 best = (gap, utc)
     if best is not None:
         return best[1]
-    tr, j = min(
-        ((tr, int(np.argmin(np.abs(tr.t - local)))) for tr in tracks), key=lambda s: abs(s[0].t[s[1]] - local)
-    )
+    tr, j = min(((tr, _nearest(tr.t, local)) for tr in tracks), key=lambda s: abs(s[0].t[s[1]] - local))
     zone = zone_at(tr.lat[j], tr.lon[j])
     return _local_to_utc(local, zone) if zone else None
 
