@@ -346,3 +346,23 @@ def test_cli_write_json_lists_targets_of_a_path_with_spaces(
     assert row["targets"] == [f"exif:{path}", f"sidecar:{path}.xmp"]
     assert main([*base, "write", "--dry-run", "--format", "csv"]) == 0
     assert f"exif:{path}; sidecar:{path}.xmp" in capsys.readouterr().out
+
+
+def test_mtime_kept_by_default_and_touch_stamps_now(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+
+    from geotagger.cli.main import main
+
+    photos = [make_jpeg(tmp_path / "photos" / f"{name}.jpg") for name in ("kept", "touched")]
+    old = 1_500_000_000
+    for photo in photos:
+        os.utime(photo, (old, old))
+    lib = ["--library", str(tmp_path / "lib.sqlite")]
+    assert main([*lib, "index", str(tmp_path / "photos")]) == 0
+    assert main([*lib, "accept", str(photos[0]), "--lat", "46.5", "--lon", "7.9"]) == 0
+    assert main([*lib, "write"]) == 0
+    assert main([*lib, "accept", str(photos[1]), "--lat", "46.5", "--lon", "7.9"]) == 0
+    assert main([*lib, "write", "--touch"]) == 0
+    assert int(photos[0].stat().st_mtime) == old
+    assert photos[1].stat().st_mtime > old + 10_000_000

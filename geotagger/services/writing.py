@@ -141,9 +141,17 @@ def _sidecar_target(path: Path, policy: str) -> Path:
 
 
 def plan_changes(
-    photo: Photo, decision: Decision, *, sidecar_policy: str, place_names: str = "sidecar"
+    photo: Photo,
+    decision: Decision,
+    *,
+    sidecar_policy: str,
+    place_names: str = "sidecar",
+    keep_mtime: bool = True,
 ) -> tuple[list[FileChange], list[str]]:
-    """The verified file changes that carry out ``decision`` for ``photo``, and notes for the report."""
+    """The verified file changes that carry out ``decision`` for ``photo``, and notes for the report.
+
+    ``keep_mtime``: the photo keeps its modification time (photo managers sort by it); False stamps now.
+    """
     if place_names not in PLACE_NAME_MODES:
         raise UserInputError(f"place names must go to one of {', '.join(PLACE_NAME_MODES)}")
     path = Path(photo.path)
@@ -170,7 +178,7 @@ def plan_changes(
             if new != old:
                 verify_jpeg_patch(old, new, location.fix, path, xmp=xmp)
                 kind = KIND_EXIF if location.fix is not None else KIND_XMP
-                changes.append(FileChange(kind, path, old, new, location.fix, keep_mtime=True))
+                changes.append(FileChange(kind, path, old, new, location.fix, keep_mtime=keep_mtime))
                 gps_done, names_done = location.fix is not None, xmp is not None
         except WriteRefusedError as exc:
             notes.append(f"not written into the file ({exc}); XMP sidecar instead")
@@ -315,6 +323,7 @@ def write(
     sidecar_policy: str = "ext.xmp",
     place_names: str = "sidecar",
     photo_ids: Sequence[int] | None = None,
+    keep_mtime: bool = True,
     progress: Progress | None = None,
     cancel: CancelToken | None = None,
 ) -> WriteReport:
@@ -338,13 +347,15 @@ def write(
     for photo_id in ids:
         if cancel is not None:
             cancel.check()
-        report.items.append(_write_one(lib, photo_id, dry_run, sidecar_policy, place_names))
+        report.items.append(_write_one(lib, photo_id, dry_run, sidecar_policy, place_names, keep_mtime))
         progress.advance()
     progress.finish(f"{report.written} written, {report.failed} failed")
     return report
 
 
-def _write_one(lib: Library, photo_id: int, dry_run: bool, policy: str, place_names: str) -> WriteItem:
+def _write_one(
+    lib: Library, photo_id: int, dry_run: bool, policy: str, place_names: str, keep_mtime: bool = True
+) -> WriteItem:
     with lib.catalog.reader() as session:
         photo = session.get(Photo, photo_id)
         assert photo is not None
@@ -355,7 +366,9 @@ def _write_one(lib: Library, photo_id: int, dry_run: bool, policy: str, place_na
         item.detail = "accepted, but no accept decision in the journal"
         return item
     try:
-        changes, notes = plan_changes(photo, decision, sidecar_policy=policy, place_names=place_names)
+        changes, notes = plan_changes(
+            photo, decision, sidecar_policy=policy, place_names=place_names, keep_mtime=keep_mtime
+        )
     except GeotaggerError as exc:
         item.detail = str(exc)
         return item

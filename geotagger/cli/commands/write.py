@@ -26,6 +26,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="sidecar",
         help="where city/region/country names go: XMP sidecar (default), embedded in the JPEG's XMP, or none",
     )
+    p.add_argument(
+        "--touch",
+        action="store_true",
+        help="give written photos the current modification time (default: keep the original's)",
+    )
     p.add_argument("--format", choices=FORMATS, default="table", help="report format (default: table)")
     p.set_defaults(run=run_write)
 
@@ -42,6 +47,7 @@ def run_write(args: argparse.Namespace, ctx: CliContext) -> int:
         dry_run=args.dry_run,
         sidecar_policy=args.sidecar,
         place_names=args.place_names,
+        keep_mtime=not args.touch,
         progress=ctx.progress(),
         cancel=ctx.cancel,
     )
