@@ -151,3 +151,20 @@ def test_dest_that_is_a_file_is_named_as_such(library, trip, tmp_path: Path) -> 
     dest.write_text("x")
     with pytest.raises(UserInputError, match="is a file; DEST must be a folder"):
         exporting.export(library, dest, album="Trip ../../escape")
+
+
+def test_read_only_original_and_country_level_acceptance(library, trip, tmp_path: Path) -> None:
+    import stat
+
+    trip["lauterbrunnen"].chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+    nogps = trip["nogps"]
+    decisions.accept(library, str(nogps), lat=47.37, lon=8.54, level="country")
+    report = exporting.export(library, tmp_path / "ro", album="Trip ../../escape", location="city")
+    copies = {i.title: report.folder / i.dest_name for i in report.items}
+    assert copies["lauterbrunnen.jpg"].stat().st_mode & stat.S_IWUSR  # mode bits: root ignores os.access
+    assert _gps(copies["lauterbrunnen.jpg"])["lauterbrunnen.jpg"][0] is not None
+    # country level: no coordinate in the copy, only the country's name beside it
+    assert _gps(copies["nogps.jpg"])["nogps.jpg"] == (None, None)
+    sidecar = (report.folder / "nogps.jpg.xmp").read_text(encoding="utf-8")
+    assert "Switzerland" in sidecar and "GPSLatitude" not in sidecar
+    assert not next(i for i in report.items if i.title == "nogps.jpg").located

@@ -9,6 +9,7 @@ removed is left out of the export (and reported), because leaking a location is 
 from __future__ import annotations
 
 import shutil
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,6 +96,7 @@ def export_one(
     notes: list[str] = []
     try:
         shutil.copy2(original, copy)
+        copy.chmod(copy.stat().st_mode | stat.S_IWUSR)  # a read-only original must not give a read-only copy
         _copy_sidecar(original, copy, strip=needs_rewrite)
         if needs_rewrite and can_strip(copy):
             strip_gps(copy)
@@ -108,6 +110,9 @@ def export_one(
                 radius_km = COARSE_RADIUS_KM.get(mode, source.radius_km)
                 fix = GpsFix(lat, lon, None, radius_km * 1000 if radius_km else None)
                 _place_location(copy, fix, address, notes)
+        elif source.address and mode != "strip" and needs_rewrite:  # accepted at country level: names only
+            address = {k: source.address.get(k) for k in ("country", "country_code")}
+            _place_location(copy, None, address, notes)
     except (OSError, GeotaggerError) as exc:
         copy.unlink(missing_ok=True)
         sidecar_path(copy).unlink(missing_ok=True)

@@ -54,7 +54,9 @@ def _sources(lib: Library, ids: list[int], geocoder: ReverseGeocoder) -> list[So
                 sources.append(Source(photo, photo.gps_lat, photo.gps_lon, address, in_file=True))
                 continue
             decision = latest_accept(session, photo_id)
-            if decision is not None and decision.lat is not None:
+            if decision is not None and decision.level == "country":  # as write-back: no coordinate
+                sources.append(Source(photo, None, None, decision.address, False, decision.radius_km))
+            elif decision is not None and decision.lat is not None:
                 sources.append(
                     Source(photo, decision.lat, decision.lon, decision.address, False, decision.radius_km)
                 )
