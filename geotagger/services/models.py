@@ -100,12 +100,14 @@ def embed_photos(
     workers: int | None = None,
     progress: Progress | None = None,
     cancel: CancelToken | None = None,
+    five_crop: bool = False,
 ) -> Any:
-    """Embed the library's readable photos that the store lacks; returns an EmbedSummary."""
+    """Embed the library's readable photos that the store lacks; returns an EmbedSummary.
+    ``five_crop`` embeds with five-crop test-time augmentation into a store of its own."""
     from sqlalchemy import select
 
     from geotagger.catalog.schema import STATUS_OK, Photo
-    from geotagger.locate.embed import embed_missing
+    from geotagger.locate.embed import embed_missing, store_model_id
     from geotagger.locate.embedding_store import EmbeddingStore
 
     pack = pack or ensure_default_pack(progress=progress)
@@ -114,7 +116,8 @@ def embed_photos(
         if photo_ids is not None:
             query = query.where(Photo.id.in_(photo_ids))
         items = [(fp, path) for fp, path in session.execute(query)]
-    store = EmbeddingStore(lib, pack.id, digest=pack.digest, dim=pack.embedding_dim)
+    store_id = store_model_id(pack.id, five_crop)
+    store = EmbeddingStore(lib, store_id, digest=pack.digest, dim=pack.embedding_dim)
     return embed_missing(
         store,
         pack,
@@ -124,4 +127,5 @@ def embed_photos(
         workers=workers,
         progress=progress,
         cancel=cancel,
+        five_crop=five_crop,
     )
