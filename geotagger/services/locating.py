@@ -83,12 +83,15 @@ def locate(
     cancel: CancelToken | None = None,
     sources: Sequence[str] | None = None,
     clock_offset_s: float = 0.0,
+    five_crop: bool = False,
 ) -> LocateReport:
     """Estimate where the photos without GPS (under ``paths``, all if None) were taken.
 
     ``sources`` restricts the evidence (default: all; "time" or "library" alone for benchmarks).
     A photo an imported GPS track covers gets the track position as its first candidate;
     ``clock_offset_s`` corrects the camera clock for that (photo time + offset = true time).
+    ``five_crop`` embeds with five-crop test-time augmentation (about 5x the inference time); the
+    library model is retrained on that recipe and the suggestions recomputed when it changes.
     """
     from geotagger.geo.geocoder import ReverseGeocoder
 
@@ -119,7 +122,7 @@ def locate(
         )
     if known and sources:
         fused = _fusion_inputs(
-            lib, targets, known, known_fps, sources, device, batch_size, progress, cancel, report
+            lib, targets, known, known_fps, sources, device, batch_size, progress, cancel, report, five_crop
         )
     else:  # tracks only: no model to train, nothing to fuse
         fused = None
@@ -190,9 +193,12 @@ def _fusion_inputs(
     progress: Progress | None,
     cancel: CancelToken | None,
     report: LocateReport,
+    five_crop: bool = False,
 ) -> _Fused:
-    if needs_training(lib, known):
-        train_library_model(lib, device=device, batch_size=batch_size, progress=progress, cancel=cancel)
+    if needs_training(lib, known, five_crop=five_crop):
+        train_library_model(
+            lib, device=device, batch_size=batch_size, progress=progress, cancel=cancel, five_crop=five_crop
+        )
         report.retrained = True
     trained = library_training.load(library_model_dir(lib))
     report.model_version = trained.version
@@ -209,6 +215,7 @@ def _fusion_inputs(
             batch_size=batch_size,
             progress=progress,
             cancel=cancel,
+            five_crop=five_crop,
         )
         report.embedded = int(getattr(summary, "computed", 0))
         report.device = getattr(summary, "device", None)

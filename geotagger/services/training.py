@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from geotagger.catalog.schema import Setting
-from geotagger.errors import UserInputError
+from geotagger.errors import ModelError, UserInputError
 from geotagger.locate import library_training
 from geotagger.locate.time_evidence import PhotoPoint
 from geotagger.progress import CancelToken, Progress
@@ -54,8 +54,13 @@ def library_embeddings(
     batch_size: int | None,
     progress: Progress | None,
     cancel: CancelToken | None,
+    five_crop: bool = False,
 ) -> tuple[str, dict[int, np.ndarray], Any]:
-    """Embed what the store lacks and return (model id, photo id -> vector, embed summary)."""
+    """Embed what the store lacks and return (model id, photo id -> vector, embed summary).
+
+    The model id names the recipe too ("<pack id>+5crop" with five-crop test-time augmentation), so a
+    library model is only ever trained and queried with vectors of one recipe."""
+    from geotagger.locate.embed import store_model_id
     from geotagger.locate.embedding_store import EmbeddingStore
     from geotagger.services import models
 
@@ -68,11 +73,13 @@ def library_embeddings(
         batch_size=batch_size,
         progress=progress,
         cancel=cancel,
+        five_crop=five_crop,
     )
-    store = EmbeddingStore(lib, pack.id, digest=pack.digest, dim=pack.embedding_dim)
+    model_id = store_model_id(pack.id, five_crop)
+    store = EmbeddingStore(lib, model_id, digest=pack.digest, dim=pack.embedding_dim)
     vectors = store.get(list(set(fingerprints.values())))
     out = {pid: vectors[fp] for pid, fp in fingerprints.items() if fp in vectors}
-    return pack.id, out, summary
+    return model_id, out, summary
 
 
 def global_predictions(
@@ -125,9 +132,11 @@ def train_library_model(
     batch_size: int | None = None,
     progress: Progress | None = None,
     cancel: CancelToken | None = None,
+    five_crop: bool = False,
 ) -> TrainReport:
     """Train the library model (heads + neighbours) and the fusion/calibration on the library's own
-    geotagged photos. Raises UserInputError when the library has no geotagged photo at all."""
+    geotagged photos (``five_crop``: on five-crop embeddings, recorded in the model id).
+    Raises UserInputError when the library has no geotagged photo at all."""
     started = time.monotonic()
     known, fingerprints = known_points(lib)
     if not known:
@@ -136,7 +145,13 @@ def train_library_model(
             "(geotagger accept PHOTO --lat X --lon Y) or import a global model (geotagger models import-semp PATH)"
         )
     model_id, vectors, summary = library_embeddings(
-        lib, fingerprints, device=device, batch_size=batch_size, progress=progress, cancel=cancel
+        lib,
+        fingerprints,
+        device=device,
+        batch_size=batch_size,
+        progress=progress,
+        cancel=cancel,
+        five_crop=five_crop,
     )
     targets = [photo_point(p) for p in target_photos(lib, None)]
     _, global_preds = global_predictions(
@@ -172,11 +187,18 @@ def train_library_model(
     )
 
 
-def needs_training(lib: Library, known: Sequence[PhotoPoint]) -> bool:
-    """True without a trained model or when enough geotagged photos came or went since training."""
-    trained = library_training.load_ids(library_model_dir(lib))
-    if trained is None:
+def needs_training(lib: Library, known: Sequence[PhotoPoint], *, five_crop: bool = False) -> bool:
+    """True without a trained model, when it was trained on embeddings of the other recipe (single
+    centre crop vs five-crop) or when enough geotagged photos came or went since training."""
+    from geotagger.locate.embed import is_five_crop
+
+    try:
+        model = library_training.load(library_model_dir(lib)).library
+    except ModelError:
         return True
+    if is_five_crop(model.model_id) != five_crop:
+        return True
+    trained = set(model.info.get("known_ids", model.ids.tolist()))  # as library_training.load_ids
     current = {p.id for p in known}
     changed = len(current ^ trained)
     return changed >= max(RETRAIN_MIN_CHANGED, RETRAIN_MIN_SHARE * max(len(trained), 1))

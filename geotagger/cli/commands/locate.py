@@ -39,6 +39,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="SECONDS",
         help="camera clock correction for GPS tracks: photo time + SECONDS = true time (e.g. -3600)",
     )
+    p.add_argument(
+        "--five-crop",
+        action="store_true",
+        help="five-crop test-time augmentation: embed each photo from 5 crops and average them "
+        "(costs ~5x inference time; the library model is retrained on that recipe)",
+    )
     p.set_defaults(run=run_locate)
 
     p = sub.add_parser(
@@ -65,6 +71,7 @@ def run_locate(args: argparse.Namespace, ctx: CliContext) -> int:
         cancel=ctx.cancel,
         sources=sources,
         clock_offset_s=args.clock_offset,
+        five_crop=args.five_crop,
     )
     if report.retrained:
         ctx.say(f"library model retrained ({report.model_version})")

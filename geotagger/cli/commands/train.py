@@ -16,6 +16,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="train the library model (heads + neighbours + calibration) on your geotagged photos",
     )
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="where embeddings run")
+    p.add_argument(
+        "--five-crop",
+        action="store_true",
+        help="train on five-crop embeddings, as `locate --five-crop` uses (costs ~5x inference time)",
+    )
     p.set_defaults(run=run_train)
 
 
@@ -23,7 +28,7 @@ def run_train(args: argparse.Namespace, ctx: CliContext) -> int:
     from geotagger.services import locating  # loaded when the command runs
 
     report = locating.train_library_model(
-        ctx.library, device=args.device, progress=ctx.progress(), cancel=ctx.cancel
+        ctx.library, device=args.device, progress=ctx.progress(), cancel=ctx.cancel, five_crop=args.five_crop
     )
     print(report.summary())
     for key, held in report.heldout.items():
