@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import subprocess
 import xml.etree.ElementTree as ET
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +16,7 @@ from geotagger.cli.main import main
 from geotagger.errors import NotFoundError, UserInputError
 from geotagger.export.formats import KML_NS
 from geotagger.services import albums, decisions, exporting, indexing
+from tests.exiftool import exiftool_gps
 from tests.factories import make_photo
 
 pytestmark = pytest.mark.skipif(shutil.which("exiftool") is None, reason="exiftool not installed")
@@ -25,19 +25,6 @@ EVIL = "<img src=x onerror=alert(1)>"
 
 def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _gps(*paths: Path) -> dict[str, tuple[float | None, float | None]]:
-    out = subprocess.run(
-        ["exiftool", "-json", "-n", "-GPSLatitude", "-GPSLongitude", *map(str, paths)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return {
-        Path(r["SourceFile"]).name: (r.get("GPSLatitude"), r.get("GPSLongitude"))
-        for r in json.loads(out.stdout)
-    }
 
 
 @pytest.fixture
@@ -67,7 +54,7 @@ def test_keep_exports_everything_with_maps(library, trip, tmp_path: Path) -> Non
     folder = report.folder
     assert folder.parent == dest.resolve() and folder.name == "Trip .._.._escape"
     assert len(report.items) == 4 and report.located == 4 and report.skipped == []
-    gps = _gps(*(folder / i.dest_name for i in report.items if i.dest_name.endswith(".jpg")))
+    gps = exiftool_gps(*(folder / i.dest_name for i in report.items if i.dest_name.endswith(".jpg")))
     assert gps["lauterbrunnen.jpg"] == pytest.approx((46.593, 7.909), abs=1e-5)
     assert gps["nogps.jpg"] == pytest.approx((47.37, 8.54), abs=1e-5)  # accepted, written into the copy
     kml = ET.parse(report.files["kml"]).getroot()
@@ -89,8 +76,8 @@ def test_city_and_region_coarsen_copies(library, trip, tmp_path: Path) -> None:
     region = exporting.export(library, tmp_path / "region", album="Trip ../../escape", location="region")
     evil_copy = next(i.dest_name for i in city.items if i.title.startswith(EVIL))
     assert evil_copy == "_img src=x onerror=alert(1)_.jpg"  # no markup characters in exported names
-    gps_city = _gps(city.folder / evil_copy)[evil_copy]
-    gps_region = _gps(region.folder / "lauterbrunnen.jpg")["lauterbrunnen.jpg"]
+    gps_city = exiftool_gps(city.folder / evil_copy)[evil_copy]
+    gps_region = exiftool_gps(region.folder / "lauterbrunnen.jpg")["lauterbrunnen.jpg"]
     # Sagrada Familia -> a Barcelona district centre, not the monument itself
     assert gps_city != pytest.approx((41.4036, 2.1744), abs=1e-3)
     assert gps_city == pytest.approx((41.39, 2.16), abs=0.05)
@@ -106,7 +93,7 @@ def test_strip_removes_gps_from_every_copy(library, trip, tmp_path: Path) -> Non
         library, tmp_path / "strip", album="Trip ../../escape", location="strip", kml=True
     )
     copies = [report.folder / i.dest_name for i in report.items]
-    assert all(value == (None, None) for value in _gps(*copies).values())
+    assert all(value == (None, None) for value in exiftool_gps(*copies).values())
     assert report.located == 0
     assert ET.parse(report.files["kml"]).getroot().findall(f".//{{{KML_NS}}}Placemark") == []
 
@@ -162,9 +149,9 @@ def test_read_only_original_and_country_level_acceptance(library, trip, tmp_path
     report = exporting.export(library, tmp_path / "ro", album="Trip ../../escape", location="city")
     copies = {i.title: report.folder / i.dest_name for i in report.items}
     assert copies["lauterbrunnen.jpg"].stat().st_mode & stat.S_IWUSR  # mode bits: root ignores os.access
-    assert _gps(copies["lauterbrunnen.jpg"])["lauterbrunnen.jpg"][0] is not None
+    assert exiftool_gps(copies["lauterbrunnen.jpg"])["lauterbrunnen.jpg"][0] is not None
     # country level: no coordinate in the copy, only the country's name beside it
-    assert _gps(copies["nogps.jpg"])["nogps.jpg"] == (None, None)
+    assert exiftool_gps(copies["nogps.jpg"])["nogps.jpg"] == (None, None)
     sidecar = (report.folder / "nogps.jpg.xmp").read_text(encoding="utf-8")
     assert "Switzerland" in sidecar and "GPSLatitude" not in sidecar
     assert not next(i for i in report.items if i.title == "nogps.jpg").located

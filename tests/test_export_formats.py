@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import xml.etree.ElementTree as ET
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +15,7 @@ from geotagger.export.formats import KML_NS, write_geojson, write_gpx, write_kml
 from geotagger.export.gps_strip import strip_gps
 from geotagger.export.items import ExportItem
 from geotagger.export.naming import inside, safe_component, unique_name
+from tests.exiftool import exiftool_json
 from tests.factories import EXIF_SAMPLES, make_photo
 
 EVIL = "<img src=x onerror=alert(1)>"
@@ -87,21 +87,16 @@ def test_unique_names_do_not_collide(tmp_path: Path) -> None:
     ]
 
 
-def _exiftool_json(*args: str) -> list[dict]:
-    out = subprocess.run(["exiftool", "-json", "-n", *args], capture_output=True, text=True, check=True)
-    return json.loads(out.stdout)
-
-
 @pytest.mark.skipif(shutil.which("exiftool") is None, reason="exiftool not installed")
 @pytest.mark.parametrize("suffix", [".jpg", ".png", ".webp"])
 def test_strip_removes_gps_and_keeps_the_rest(tmp_path: Path, suffix: str) -> None:
     photo = make_photo(
         tmp_path / f"p{suffix}", lat=46.5, lon=7.9, alt=800, taken=datetime(2020, 1, 2, 3, 4, 5)
     )
-    before = _exiftool_json("-a", "-EXIF:all", str(photo))[0]
+    before = exiftool_json("-a", "-EXIF:all", str(photo))[0]
     assert before["GPSLatitude"] == pytest.approx(46.5)
     assert strip_gps(photo) is True
-    after = _exiftool_json("-a", "-EXIF:all", "-warning", str(photo))[0]
+    after = exiftool_json("-a", "-EXIF:all", "-warning", str(photo))[0]
     assert not any(key.startswith("GPS") for key in after)
     assert "Warning" not in after
     kept = {k: v for k, v in before.items() if not k.startswith("GPS")}
@@ -118,6 +113,6 @@ def test_strip_real_camera_files(tmp_path: Path) -> None:
     assert copies
     for copy in copies:
         assert strip_gps(Path(copy)) is True
-    for report in _exiftool_json("-validate", "-warning", "-a", "-GPS:all", *map(str, copies)):
+    for report in exiftool_json("-validate", "-warning", "-a", "-GPS:all", *map(str, copies)):
         assert report["Validate"] in ("OK", "0 0 0"), report  # -n prints the counts
         assert not any(key.startswith("GPS") for key in report)

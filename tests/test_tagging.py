@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import shutil
-import subprocess
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -15,6 +13,7 @@ import pytest
 from geotagger.cli.main import main
 from geotagger.errors import UserInputError
 from geotagger.services import tagging
+from tests.exiftool import exiftool_gps
 from tests.factories import make_jpeg
 from tests.model_fixtures import lite0_pack_dir
 
@@ -54,22 +53,10 @@ def test_dry_run_then_tag_then_resume(library, folder: Path, tmp_path: Path) -> 
     report = tagging.tag(library, [folder], min_confidence=0.5)
     done = {Path(r.file).name: r for r in report.rows}
     assert {n for n, r in done.items() if r.action == "written"} >= cams
-    out = subprocess.run(
-        [
-            "exiftool",
-            "-json",
-            "-n",
-            "-GPSLatitude",
-            "-GPSLongitude",
-            *(str(folder / f"cam_{i}.jpg") for i in (1, 3, 5)),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    for row in json.loads(out.stdout):
-        assert row["GPSLatitude"] == pytest.approx(46.593, abs=0.01)
-        assert row["GPSLongitude"] == pytest.approx(7.903, abs=0.01)
+    gps = exiftool_gps(*(folder / f"cam_{i}.jpg" for i in (1, 3, 5)))
+    for lat, lon in gps.values():
+        assert lat == pytest.approx(46.593, abs=0.01)
+        assert lon == pytest.approx(7.903, abs=0.01)
 
     again = tagging.tag(library, [folder], min_confidence=0.5)
     assert again.count("written") == 0

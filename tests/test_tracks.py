@@ -263,9 +263,9 @@ def test_tracks_cli(tmp_path: Path, capsys) -> None:
 @pytest.mark.skipif(__import__("shutil").which("exiftool") is None, reason="exiftool not installed")
 def test_locate_and_tag_from_a_track_alone(tmp_path: Path, capsys) -> None:
     import json
-    import subprocess
 
     from geotagger.cli.main import main
+    from tests.exiftool import exiftool_gps
     from tests.factories import make_jpeg
 
     walk = _walk()
@@ -303,29 +303,10 @@ def test_locate_and_tag_from_a_track_alone(tmp_path: Path, capsys) -> None:
     capsys.readouterr()
 
     assert main([*lib, "tag", str(photos), "--min-confidence", "0.9"]) == 0
-    out = subprocess.run(
-        [
-            "exiftool",
-            "-json",
-            "-n",
-            "-GPSLatitude",
-            "-GPSLongitude",
-            *(str(photos / n) for n in sorted(truth)),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    for row in json.loads(out.stdout):
-        lat, lon = truth[Path(row["SourceFile"]).name]
-        assert haversine_km(row["GPSLatitude"], row["GPSLongitude"], lat, lon) < 0.1
-    unwritten = subprocess.run(
-        ["exiftool", "-json", "-n", "-GPSLatitude", str(photos / "c.jpg")],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert "GPSLatitude" not in json.loads(unwritten.stdout)[0]
+    gps = exiftool_gps(*(photos / n for n in sorted(truth)))
+    for name, (lat, lon) in truth.items():
+        assert haversine_km(gps[name][0], gps[name][1], lat, lon) < 0.1
+    assert exiftool_gps(photos / "c.jpg")["c.jpg"] == (None, None)
 
 
 def test_track_candidate_confidence_and_evidence_text() -> None:
