@@ -59,7 +59,7 @@ def test_accept_other_candidate_and_coarser_level(library: Library, photos: dict
     assert decision.source == "library" and decision.level == "region"
     assert decision.address["country_code"] == "FR"  # geocoded: the candidate had no address
     coarse = decisions.accept(library, photos["plain.jpg"], candidate=0, level="country")
-    assert coarse.level == "country" and coarse.radius_km >= decisions.LEVEL_RADIUS_KM["country"]
+    assert coarse.level == "country" and coarse.radius_km >= decisions.LEVEL_RADIUS_KM["country"] == 750.0
     with pytest.raises(UserInputError, match="candidate 2 is none"):
         decisions.accept(library, photos["plain.jpg"], candidate=2)
 
@@ -67,7 +67,7 @@ def test_accept_other_candidate_and_coarser_level(library: Library, photos: dict
 def test_manual_position_is_geocoded(library: Library, photos: dict[str, int]) -> None:
     decision = decisions.accept(library, photos["plain.jpg"], lat=46.5586, lon=7.9067)
     assert decision.source == "manual" and decision.level == "exact"
-    assert decision.radius_km == decisions.LEVEL_RADIUS_KM["exact"]
+    assert decision.radius_km == decisions.MANUAL_RADIUS_KM["exact"]
     assert decision.address["country_code"] == "CH"
 
 

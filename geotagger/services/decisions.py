@@ -19,6 +19,7 @@ from geotagger.catalog.schema import (
 )
 from geotagger.errors import UserInputError
 from geotagger.geo.address import LEVELS
+from geotagger.locate.calibration import LEVEL_RADIUS_KM
 from geotagger.locate.candidate import SOURCE_MANUAL
 from geotagger.metadata.write_jpeg import GpsFix
 from geotagger.services.library import Library
@@ -26,9 +27,9 @@ from geotagger.services.selection import find_photo
 
 ACTION_ACCEPT = "accept"
 ACTION_REJECT = "reject"
-# Uncertainty radius (km) a level stands for when nothing more precise is known (manual placements),
-# and the least a coarser-than-candidate acceptance may claim.
-LEVEL_RADIUS_KM = {"exact": 0.1, "city": 10.0, "region": 100.0, "country": 500.0}
+# Uncertainty radius (km) of a position the user placed by hand at a level (a click is precise); a
+# candidate accepted coarser than its evidence takes LEVEL_RADIUS_KM, what the level means in suggestions.
+MANUAL_RADIUS_KM = {"exact": 0.1, "city": 10.0, "region": 100.0, "country": 500.0}
 _REAL_GPS = (GPS_FROM_EXIF, GPS_FROM_XMP)
 
 
@@ -124,7 +125,7 @@ def accept(
         if manual:
             assert lat is not None and lon is not None
             chosen_level = level or "exact"
-            radius = LEVEL_RADIUS_KM[chosen_level]
+            radius = MANUAL_RADIUS_KM[chosen_level]
             source, address = SOURCE_MANUAL, _geocode(lat, lon)
         else:
             index = candidate or 0
@@ -147,7 +148,7 @@ def accept(
                 )
             radius = chosen.radius_km
             if LEVELS.index(chosen_level) < LEVELS.index(chosen.level):  # coarser than the candidate
-                radius = max(radius, LEVEL_RADIUS_KM[chosen_level])
+                radius = max(radius, LEVEL_RADIUS_KM[chosen_level])  # what the level means everywhere
             address = dict(chosen.address or {}) or _geocode(lat, lon)
         return _record(
             session,
