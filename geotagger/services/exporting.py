@@ -49,9 +49,8 @@ def _sources(lib: Library, ids: list[int], geocoder: ReverseGeocoder) -> list[So
             photo = session.get(Photo, photo_id)
             if photo is None or photo.status != STATUS_OK:
                 continue
-            if photo.has_gps:
-                address = geocoder.lookup(photo.gps_lat, photo.gps_lon).to_dict()
-                sources.append(Source(photo, photo.gps_lat, photo.gps_lon, address, in_file=True))
+            if photo.has_gps:  # its address comes from one batch lookup below
+                sources.append(Source(photo, photo.gps_lat, photo.gps_lon, {}, in_file=True))
                 continue
             decision = latest_accept(session, photo_id)
             if decision is not None and decision.level == "country":  # as write-back: no coordinate
@@ -63,6 +62,11 @@ def _sources(lib: Library, ids: list[int], geocoder: ReverseGeocoder) -> list[So
             else:
                 sources.append(Source(photo, None, None, {}, in_file=False))
         session.expunge_all()
+    from_file = [s for s in sources if s.in_file]
+    if from_file:
+        addresses = geocoder.lookup_many([s.lat for s in from_file], [s.lon for s in from_file])
+        for source, address in zip(from_file, addresses, strict=True):
+            source.address = address.to_dict()
     return sources
 
 
