@@ -15,7 +15,7 @@ from geotagger.cli.main import main
 from geotagger.errors import MetadataError
 from geotagger.metadata import safe_io
 from geotagger.metadata.read import read_metadata
-from geotagger.services import Library, decisions, indexing, writing
+from geotagger.services import Library, decisions, indexing, write_journal, writing
 from tests.factories import make_jpeg, make_photo
 from tests.test_write_jpeg import EXIFTOOL, build_tiff, exiftool_json, jpeg_with, segment
 from tests.test_write_xmp import DARKTABLE
@@ -198,7 +198,7 @@ def test_kill_before_rename_keeps_the_original_and_reconciles(
     assert path.read_bytes() == before
     (pending,) = _records(library)
     assert pending.status == "pending"
-    leftover = safe_io.temp_path_for(path, f"w{pending.id}")
+    leftover = folder / ".geotagger-999999999-0123abcd.tmp"  # a dead process's temp file
     leftover.write_bytes(b"half-written")  # a real kill would not have cleaned up its temp file
 
     library.close()
@@ -219,10 +219,10 @@ def test_kill_after_rename_before_journal_update_reconciles_as_done(
     (path,) = _prepare(library, folder, "l.jpg")
     before = path.read_bytes()
 
-    def killed(_lib, _record_id):  # noqa: ANN001 - stands in for writing._finish
+    def killed(*_args):  # noqa: ANN002 - stands in for write_journal.finish
         raise Killed
 
-    monkeypatch.setattr(writing, "_finish", killed)
+    monkeypatch.setattr(write_journal, "finish", killed)
     with pytest.raises(Killed):
         writing.write(library, place_names="none")
     monkeypatch.undo()

@@ -3,6 +3,11 @@
 Why: a photo is only ever replaced by a complete, verified file. The new bytes go to a temporary file in
 the same folder (same file system, so the rename is atomic), are fsync'ed, get the original's mode and
 mtime, and then ``os.replace`` swaps them in. A crash at any moment leaves either the old or the new file.
+
+Temporary names are short and unique per process (``.geotagger-<pid>-<random>.tmp``): never derived from
+the photo's name (a 240-byte name would overflow the 255-byte limit), never shared by two processes
+(two writers would write into the same temp file), and a leftover whose process is dead can be found
+and removed by ``remove_stale_temps``.
 """
 
 from __future__ import annotations
@@ -10,12 +15,16 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
+import secrets
 import stat
 from pathlib import Path
 
 from geotagger.errors import MetadataError, WriteRefusedError
 
-TMP_SUFFIX = ".geotagger-tmp"
+TMP_PREFIX = ".geotagger-"
+TMP_SUFFIX = ".tmp"
+_TMP_NAME = re.compile(r"^\.geotagger-(\d+)-[0-9a-f]{8}\.tmp$")
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -31,13 +40,55 @@ def sha256_file(path: str | Path) -> str | None:
                 digest.update(chunk)
     except FileNotFoundError:
         return None
+    except OSError as exc:
+        raise MetadataError(f"cannot read {path}: {exc.strerror or exc}") from exc
     return digest.hexdigest()
 
 
-def temp_path_for(path: Path, tag: str = "") -> Path:
-    """The hidden temporary name used while replacing ``path`` (predictable, so leftovers can be found)."""
-    label = f".{tag}" if tag else ""
-    return path.with_name(f".{path.name}{label}{TMP_SUFFIX}")
+def check_readable(path: Path) -> None:
+    """Open ``path`` for reading (the real test: mode bits lie for root, ACLs and network mounts)."""
+    try:
+        with open(path, "rb") as fh:
+            fh.read(1)
+    except OSError as exc:
+        raise MetadataError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def temp_path_for(path: Path) -> Path:
+    """A fresh temporary name next to ``path``: bounded length, unique per process and call."""
+    return path.with_name(f"{TMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}{TMP_SUFFIX}")
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's live process
+    return True
+
+
+def remove_stale_temps(folder: Path) -> list[Path]:
+    """Delete temporary files in ``folder`` left by geotagger processes that are no longer running.
+
+    Why only dead ones: an export or a GUI in another process may be replacing a file right now.
+    Never raises: an unreadable folder just has nothing to clean.
+    """
+    removed = []
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return removed
+    for name in names:
+        match = _TMP_NAME.match(name)
+        if match and not _pid_alive(int(match.group(1))):
+            with contextlib.suppress(OSError):
+                (Path(folder) / name).unlink()
+                removed.append(Path(folder) / name)
+    return removed
 
 
 def check_writable(path: Path) -> None:
@@ -83,11 +134,12 @@ def atomic_write(
 ) -> None:
     """Replace (or create) ``path`` with ``data`` atomically; keep the old mtime and permissions.
 
-    ``tag`` makes the temporary name unique per journal record so an interrupted run can clean it up.
+    ``tag`` is accepted for older callers and ignored: temporary names are unique per process.
     """
+    del tag
     path = Path(path)
     check_writable(path)
-    tmp = temp_path_for(path, tag)
+    tmp = temp_path_for(path)
     reference = Path(mode_from) if mode_from else path
     old_stat = reference.stat() if reference.exists() else None
     try:
@@ -134,21 +186,29 @@ def remove_file(path: str | Path) -> None:
     _fsync_dir(path.parent)
 
 
+class BackupError(MetadataError):
+    """The backups folder cannot take a backup (disk full, file size limit): nothing can be written."""
+
+
 def store_backup(folder: Path, data: bytes, suffix: str = "") -> tuple[Path, str]:
     """Keep ``data`` under its sha256 in ``folder`` (content-addressed: a repeat costs nothing)."""
     digest = sha256_bytes(data)
     target = folder / f"{digest}{suffix}"
     if target.exists() and sha256_file(target) == digest:
         return target, digest
-    tmp = folder / f".{digest}{TMP_SUFFIX}"
+    tmp = temp_path_for(target)
     try:
         with open(tmp, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)
-    except OSError as exc:
-        raise MetadataError(f"cannot keep a backup in {folder}: {exc.strerror or exc}") from exc
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()  # never leave a partial backup (a full disk, ulimit -f, a kill of the thread)
+        if isinstance(exc, OSError):
+            raise BackupError(f"cannot keep a backup in {folder}: {exc.strerror or exc}") from exc
+        raise
     _fsync_dir(folder)
     return target, digest
 

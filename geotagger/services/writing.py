@@ -1,12 +1,17 @@
 """Writing accepted locations into files, journaled so every change can be undone byte for byte.
 
-Order of a file change (why it is safe to kill at any point):
-1. the new bytes are built and verified in memory (write_jpeg + verify);
-2. the exact old bytes go to the library's backups folder (content-addressed, fsync'ed);
-3. a WriteRecord "pending" with the old and new sha256 is committed;
-4. the file is replaced atomically (temp file in the same folder, fsync, rename, mtime kept);
-5. it is re-read and verified on disk (a failure restores the old bytes), then marked "done".
-A record left "pending" by a crash is reconciled on the next run from the file's sha256.
+Order of a photo's change (why it is safe to kill at any point; details in ``write_journal``):
+0. the photo is checked against the catalog: a file changed since it was indexed (new content, or GPS
+   that another tool added to it or to its sidecar) is refused, never overwritten;
+1. ALL its file changes (EXIF patch, sidecar) are built and verified in memory, and every target is
+   checked readable and writable, before anything is changed;
+2. the exact old bytes of every file go to the library's backups folder (content-addressed, fsync'ed);
+3. one WriteRecord "pending" per file is committed in one transaction (one group);
+4. each file is replaced atomically (temp file in the same folder, fsync, rename, mtime kept), but only
+   if it still holds the bytes the plan was built from;
+5. all are re-read and verified on disk, then marked "done" with the photo "written" in one transaction.
+A failure rolls every file of the photo back; a group a crash left "pending" is finished or rolled back
+by the next run. The whole run holds the library's writer lock (``write_lock``).
 
 JPEGs get EXIF GPS in place; every other format (and a JPEG the writer refuses, or a read-only JPEG)
 gets an XMP sidecar; RAW files are never written into. Place names (``place_names``) go to the sidecar
@@ -22,25 +27,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
 from geotagger.catalog import Decision, Photo, WriteRecord
-from geotagger.catalog.schema import GPS_FROM_ACCEPTED, REVIEW_ACCEPTED, REVIEW_WRITTEN
+from geotagger.catalog.schema import GPS_FROM_EXIF, GPS_FROM_XMP, REVIEW_ACCEPTED
 from geotagger.errors import GeotaggerError, MetadataError, NotFoundError, UserInputError, WriteRefusedError
-from geotagger.metadata.safe_io import (
-    atomic_write,
-    check_writable,
-    read_backup,
-    remove_file,
-    sha256_bytes,
-    sha256_file,
-    store_backup,
-    temp_path_for,
-)
+from geotagger.metadata.safe_io import atomic_write, check_readable, check_writable, sha256_bytes, sha256_file
 from geotagger.metadata.verify import verify_jpeg_patch, verify_on_disk, verify_sidecar
 from geotagger.metadata.write_jpeg import GpsFix, add_gps
 from geotagger.metadata.xmp import find_sidecar
@@ -53,32 +48,28 @@ from geotagger.metadata.xmp_write import (
     sidecar_path,
 )
 from geotagger.progress import CancelToken, NullProgress, Progress
+from geotagger.services import write_journal as journal
 from geotagger.services.decisions import latest_accept
 from geotagger.services.library import Library
+from geotagger.services.write_journal import (
+    DONE,
+    FAILED,
+    KIND_EXIF,
+    KIND_SIDECAR,
+    KIND_XMP,
+    PENDING,
+    UNDOING,
+    UNDONE,
+    FileChange,
+    reconcile,
+)
+from geotagger.services.write_lock import writer_lock
 
 log = logging.getLogger(__name__)
 
-KIND_EXIF = "exif"  # in the file: EXIF GPS (and the XMP packet with place names, if embedded)
-KIND_XMP = "xmp"  # in the file: only the embedded XMP packet (country level)
-KIND_SIDECAR = "sidecar"
-PENDING, DONE, FAILED, UNDONE = "pending", "done", "failed", "undone"
+__all__ = ["DONE", "FAILED", "PENDING", "UNDONE", "UNDOING", "FileChange", "reconcile", "undo", "write"]
 JPEG_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".jfif"})
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-@dataclass
-class FileChange:
-    """One file to replace (or create): its old bytes (None = new file) and verified new bytes."""
-
-    kind: str
-    target: Path
-    old: bytes | None
-    new: bytes
-    fix: GpsFix | None
-    keep_mtime: bool
+_SAME_GPS_DEG = 1e-6  # the catalog's GPS and a fresh read agree (both come from the same reader)
 
 
 @dataclass
@@ -88,6 +79,11 @@ class WriteItem:
     status: str  # "written", "would write", "failed"
     targets: list[str] = field(default_factory=list)
     detail: str = ""
+    lat: float | None = None  # what is (or would be) written
+    lon: float | None = None
+    level: str | None = None
+    radius_km: float | None = None
+    places: str = ""  # "Lauterbrunnen, Bern, Switzerland" (the names written, if any)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -157,6 +153,7 @@ def plan_changes(
     path = Path(photo.path)
     if not path.is_file():
         raise NotFoundError(f"{path} is missing")
+    check_readable(path)
     location = location_of(decision)
     names = location if place_names != "none" else XmpLocation(location.fix)
     has_names = any((names.city, names.state, names.country, names.country_code))
@@ -190,130 +187,61 @@ def plan_changes(
             check_writable(target)  # here, so a dry run already tells what will fail
         except WriteRefusedError as exc:
             raise WriteRefusedError(f"{target.name} cannot be written: {exc}") from exc
+        if target.exists():
+            check_readable(target)
         old_sidecar = target.read_bytes() if target.exists() else None
         new_sidecar = merge_xmp(old_sidecar, names, label=str(target))
         changes.append(FileChange(KIND_SIDECAR, target, old_sidecar, new_sidecar, names.fix, False))
     return changes, notes
 
 
-# --- journal -------------------------------------------------------------------------------------
+# --- the services --------------------------------------------------------------------------------
 
 
-def _start_record(lib: Library, photo_id: int, decision_id: int | None, change: FileChange) -> int:
-    backup = None
-    if change.old is not None:
-        backup, _digest = store_backup(lib.side_dir("backups"), change.old, change.target.suffix.lower())
-    with lib.catalog.writer() as session:
-        record = WriteRecord(
-            photo_id=photo_id,
-            decision_id=decision_id,
-            target_path=str(change.target),
-            kind=change.kind,
-            backup_path=str(backup) if backup else None,
-            before_sha256=sha256_bytes(change.old) if change.old is not None else None,
-            after_sha256=sha256_bytes(change.new),
-            status=PENDING,
-            created_at=_now(),
-        )
-        session.add(record)
-        session.flush()
-        return record.id
+def _has_real_gps(source: str | None) -> bool:
+    return source in (GPS_FROM_EXIF, GPS_FROM_XMP)
 
 
-def _set_status(lib: Library, record_id: int, status: str, error: str | None = None) -> None:
-    with lib.catalog.writer() as session:
-        record = session.get(WriteRecord, record_id)
-        assert record is not None
-        record.status, record.error, record.finished_at = status, error, _now()
-
-
-def _finish(lib: Library, record_id: int) -> None:
-    """Mark a file change done (separate function: tests interrupt the run right here)."""
-    _set_status(lib, record_id, DONE)
-
-
-def _put_back(target: Path, old: bytes | None, tag: str) -> None:
-    """Restore the previous content of ``target`` (remove it if it did not exist)."""
-    if old is None:
-        remove_file(target)
-    else:
-        atomic_write(target, old, keep_mtime=True, tag=tag)
-
-
-def apply_change(lib: Library, photo_id: int, decision_id: int | None, change: FileChange) -> int:
-    """Carry out one verified change with backup, journal and on-disk verification; the record id."""
-    record_id = _start_record(lib, photo_id, decision_id, change)
-    try:
-        expected = sha256_bytes(change.old) if change.old is not None else None
-        if sha256_file(change.target) != expected:
-            raise MetadataError(f"{change.target} changed while it was being written; left as it is")
-        atomic_write(change.target, change.new, keep_mtime=change.keep_mtime, tag=f"w{record_id}")
-    except GeotaggerError as exc:
-        _set_status(lib, record_id, FAILED, str(exc))
-        raise
-    try:
-        if change.kind in (KIND_EXIF, KIND_XMP):
-            verify_on_disk(change.target, change.new, change.fix)
-        else:
-            verify_on_disk(change.target, change.new, None)
-            verify_sidecar(change.target, change.fix)
-    except MetadataError as exc:
-        _put_back(change.target, change.old, f"r{record_id}")
-        _set_status(lib, record_id, FAILED, str(exc))
-        raise
-    _finish(lib, record_id)
-    return record_id
-
-
-def _refresh_file_fields(photo: Photo) -> None:
+def check_unchanged(photo: Photo) -> None:
+    """Refuse a photo whose file (or sidecar) is not what the catalog knows: another tool may have
+    added GPS since it was indexed, or the file may be another photo now. Raises WriteRefusedError."""
     from geotagger.indexing.fingerprint import fingerprint
+    from geotagger.metadata.read import read_metadata
 
     path = Path(photo.path)
-    if path.is_file():
-        stat = path.stat()
-        photo.size, photo.mtime_ns, photo.fingerprint = stat.st_size, stat.st_mtime_ns, fingerprint(path)
+    try:
+        size = path.stat().st_size
+        same_content = size == photo.size and fingerprint(path) == photo.fingerprint
+        meta = read_metadata(path)
+    except OSError as exc:
+        raise MetadataError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    has_gps = meta.gps_lat is not None and meta.gps_lon is not None
+    known_gps = photo.gps_lat is not None and photo.gps_lon is not None
+    gps_differs = has_gps and (
+        not known_gps
+        or abs(meta.gps_lat - photo.gps_lat) > _SAME_GPS_DEG  # type: ignore[operator]
+        or abs(meta.gps_lon - photo.gps_lon) > _SAME_GPS_DEG  # type: ignore[operator]
+    )
+    if same_content and not gps_differs:
+        return
+    if gps_differs:
+        where = "its sidecar" if meta.gps_source == GPS_FROM_XMP else "another tool"
+        why = f"now has GPS {meta.gps_lat:.5f}, {meta.gps_lon:.5f} from {where}"
+    else:
+        why = "its content differs"
+    raise WriteRefusedError(
+        f"{path.name} changed since it was indexed ({why}); not written — re-index to review it"
+    )
 
 
-def _mark_written(session: Any, photo: Photo, decision: Decision, sidecar: str | None) -> None:
+def _describe(item: WriteItem, decision: Decision, place_names: str) -> None:
     location = location_of(decision)
-    photo.review_state = REVIEW_WRITTEN
+    item.level = decision.level or "exact"
     if location.fix is not None:
-        photo.gps_lat, photo.gps_lon, photo.gps_alt = location.fix.lat, location.fix.lon, None
-        photo.gps_source = GPS_FROM_ACCEPTED
-    if sidecar:
-        photo.sidecar_path = sidecar
-    _refresh_file_fields(photo)
-
-
-def reconcile(lib: Library) -> list[int]:
-    """Settle records a crash left "pending": done if the file holds the new bytes, else failed."""
-    settled = []
-    with lib.catalog.writer() as session:
-        pending = session.scalars(select(WriteRecord).where(WriteRecord.status == PENDING)).all()
-        for record in pending:
-            target = Path(record.target_path)
-            for tag in (f"w{record.id}", f"r{record.id}"):
-                temp_path_for(target, tag).unlink(missing_ok=True)
-            current = sha256_file(target)
-            record.finished_at = _now()
-            if current == record.after_sha256:
-                record.status = DONE
-                photo = session.get(Photo, record.photo_id) if record.photo_id else None
-                decision = session.get(Decision, record.decision_id) if record.decision_id else None
-                if photo is not None and decision is not None:
-                    sidecar = record.target_path if record.kind == KIND_SIDECAR else None
-                    _mark_written(session, photo, decision, sidecar)
-            elif current == record.before_sha256:
-                record.status, record.error = FAILED, "interrupted before the file was changed"
-            else:
-                record.status = FAILED
-                record.error = "interrupted; the file has been changed since by something else"
-            log.warning("write record %s for %s reconciled as %s", record.id, target, record.status)
-            settled.append(record.id)
-    return settled
-
-
-# --- the services --------------------------------------------------------------------------------
+        item.lat, item.lon = round(location.fix.lat, 5), round(location.fix.lon, 5)
+        item.radius_km = decision.radius_km
+    if place_names != "none":
+        item.places = ", ".join(n for n in (location.city, location.state, location.country) if n)
 
 
 def write(
@@ -328,33 +256,47 @@ def write(
     cancel: CancelToken | None = None,
 ) -> WriteReport:
     """Write every accepted, not yet written photo (only those in ``photo_ids`` when given); a
-    failure of one photo does not stop the rest."""
+    failure of one photo does not stop the rest. Holds the library's writer lock for the whole run;
+    a catalog that disappears or cannot record the write stops it (JournalError)."""
     if sidecar_policy not in SIDECAR_POLICIES:
         raise UserInputError(f"sidecar naming must be one of {', '.join(SIDECAR_POLICIES)}")
     if place_names not in PLACE_NAME_MODES:
         raise UserInputError(f"place names must go to one of {', '.join(PLACE_NAME_MODES)}")
     progress = progress or NullProgress()
     report = WriteReport(dry_run=dry_run)
-    if not dry_run:
-        report.reconciled = reconcile(lib)
-    with lib.catalog.reader() as session:
-        query = select(Photo.id).where(Photo.review_state == REVIEW_ACCEPTED).order_by(Photo.id)
-        ids = list(session.scalars(query))
-    if photo_ids is not None:
-        wanted = set(photo_ids)
-        ids = [i for i in ids if i in wanted]
-    progress.start(len(ids), "Writing locations" if not dry_run else "Checking what would be written")
-    for photo_id in ids:
-        if cancel is not None:
-            cancel.check()
-        report.items.append(_write_one(lib, photo_id, dry_run, sidecar_policy, place_names, keep_mtime))
-        progress.advance()
+    with writer_lock(lib.catalog.path):
+        guard = journal.CatalogGuard(lib)
+        if not dry_run:
+            report.reconciled = reconcile(lib)
+        with lib.catalog.reader() as session:
+            query = select(Photo.id).where(Photo.review_state == REVIEW_ACCEPTED).order_by(Photo.id)
+            ids = list(session.scalars(query))
+        if photo_ids is not None:
+            wanted = set(photo_ids)
+            ids = [i for i in ids if i in wanted]
+        progress.start(len(ids), "Writing locations" if not dry_run else "Checking what would be written")
+        for photo_id in ids:
+            if cancel is not None:
+                cancel.check()
+            if not dry_run:
+                guard.check()
+            item = _write_one(lib, guard, photo_id, dry_run, sidecar_policy, place_names, keep_mtime)
+            report.items.append(item)
+            progress.advance()
+        if not dry_run:
+            guard.check()
     progress.finish(f"{report.written} written, {report.failed} failed")
     return report
 
 
 def _write_one(
-    lib: Library, photo_id: int, dry_run: bool, policy: str, place_names: str, keep_mtime: bool = True
+    lib: Library,
+    guard: journal.CatalogGuard,
+    photo_id: int,
+    dry_run: bool,
+    policy: str,
+    place_names: str,
+    keep_mtime: bool = True,
 ) -> WriteItem:
     with lib.catalog.reader() as session:
         photo = session.get(Photo, photo_id)
@@ -365,99 +307,169 @@ def _write_one(
     if decision is None:
         item.detail = "accepted, but no accept decision in the journal"
         return item
+    _describe(item, decision, place_names)
     try:
+        check_unchanged(photo)
         changes, notes = plan_changes(
             photo, decision, sidecar_policy=policy, place_names=place_names, keep_mtime=keep_mtime
         )
-    except GeotaggerError as exc:
-        item.detail = str(exc)
+        for change in changes:  # every target, before anything is changed
+            check_writable(change.target)
+    except (GeotaggerError, OSError) as exc:
+        item.detail = _reason(exc)
         return item
     item.targets = [f"{c.kind}:{c.target}" for c in changes]
     item.detail = "; ".join(notes)
     if dry_run:
         item.status = "would write"
         return item
-    done: list[tuple[int, FileChange]] = []
     try:
-        for change in changes:
-            done.append((apply_change(lib, photo_id, decision.id, change), change))
-    except GeotaggerError as exc:
-        for record_id, change in reversed(done):  # all or nothing per photo
-            _put_back(change.target, change.old, f"r{record_id}")
-            _set_status(lib, record_id, UNDONE, f"rolled back: {exc}")
-        item.detail = "; ".join([*notes, str(exc)])
+        _apply_group(lib, guard, photo, decision, changes)
+    except journal.JournalError:
+        raise  # the catalog is gone or cannot record: stop the run
+    except (GeotaggerError, OSError) as exc:
+        item.detail = "; ".join([*notes, _reason(exc)])
         return item
-    sidecar = next((str(c.target) for c in changes if c.kind == KIND_SIDECAR), None)
-    with lib.catalog.writer() as session:
-        photo = session.get(Photo, photo_id)
-        decision = session.get(Decision, decision.id)
-        assert photo is not None and decision is not None
-        _mark_written(session, photo, decision, sidecar)
     item.status = "written"
     return item
 
 
-def _undo_record(lib: Library, record: WriteRecord) -> None:
-    target = Path(record.target_path)
-    current = sha256_file(target)
-    if current != record.before_sha256:
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError):
+        return f"{exc.filename or 'file'}: {exc.strerror or exc}"
+    return str(exc)
+
+
+def _apply_group(
+    lib: Library, guard: journal.CatalogGuard, photo: Photo, decision: Decision, changes: list[FileChange]
+) -> None:
+    """All of a photo's file changes, or none: see the module docstring."""
+    label = photo.path
+    records = journal.begin_group(lib, photo.id, decision.id, label, changes)
+    landed: list[FileChange] = []
+    try:
+        for change in changes:  # never patch a file whose bytes are not the ones the plan was built from
+            expected = sha256_bytes(change.old) if change.old is not None else None
+            if sha256_file(change.target) != expected:
+                raise MetadataError(f"{change.target} changed while it was being written; left as it is")
+        for change in changes:
+            landed.append(change)
+            atomic_write(change.target, change.new, keep_mtime=change.keep_mtime)
+        for change in changes:
+            if change.kind in (KIND_EXIF, KIND_XMP):
+                verify_on_disk(change.target, change.new, change.fix)
+            else:
+                verify_on_disk(change.target, change.new, None)
+                verify_sidecar(change.target, change.fix)
+        guard.check()
+        sidecar = next((str(c.target) for c in changes if c.kind == KIND_SIDECAR), None)
+        journal.finish(lib, records, (photo.id, decision.id, sidecar), label)
+    except (GeotaggerError, OSError) as exc:
+        _roll_back(lib, records, landed, _reason(exc), label)
+        raise
+
+
+def _roll_back(
+    lib: Library, records: list[WriteRecord], landed: list[FileChange], reason: str, label: str
+) -> None:
+    """Put every file of a failed group back; record why. A file that cannot be put back leaves the
+    group pending for the next run's reconcile (which tries again from the backups)."""
+    try:
+        for change in reversed(landed):
+            current = sha256_file(change.target)
+            if current == sha256_bytes(change.new):
+                journal.put_back(change.target, change.old)
+    except GeotaggerError as exc:
+        log.error("could not roll back %s: %s; the next run settles it", label, exc)
+        return
+    try:
+        journal.set_group(lib, records, FAILED, f"rolled back: {reason}", label=label)
+    except journal.JournalError as exc:  # the files are back; the catalog will reconcile them
+        log.error("%s", exc)
+
+
+# --- undo ------------------------------------------------------------------------------------------
+
+
+class UndoResult(list):  # type: ignore[type-arg]
+    """The undone write records (newest first) and, per photo that could not be undone, why."""
+
+    def __init__(self, records: Sequence[WriteRecord] = (), failures: Sequence[tuple[str, str]] = ()) -> None:
+        super().__init__(records)
+        self.failures: list[tuple[str, str]] = list(failures)
+
+
+def undo(lib: Library, last: int = 1) -> UndoResult:
+    """Restore the exact previous bytes of the last ``last`` written photos (newest first).
+
+    Sidecars geotagger created are removed. The photo goes back to "accepted" with the GPS it had before.
+    A photo that cannot be undone (changed since, unreadable) is reported in ``failures`` and the others
+    are still undone; when none could be, the first reason is raised.
+    """
+    if last < 1:
+        raise UserInputError("--last must be 1 or more")
+    with writer_lock(lib.catalog.path):
+        reconcile(lib)
+        with lib.catalog.reader() as session:
+            records = session.scalars(
+                select(WriteRecord).where(WriteRecord.status == DONE).order_by(WriteRecord.id.desc())
+            ).all()
+            session.expunge_all()
+        groups: dict[tuple[int | None, int | None], list[WriteRecord]] = {}
+        for record in records:
+            key = (record.photo_id, record.decision_id)
+            if key not in groups and len(groups) == last:
+                continue
+            groups.setdefault(key, []).append(record)
+        undone: list[int] = []
+        failures: list[tuple[str, str]] = []
+        first_error: GeotaggerError | None = None
+        for group in groups.values():
+            try:
+                _undo_group(lib, group)
+            except journal.JournalError:
+                raise
+            except (GeotaggerError, OSError) as exc:
+                failures.append((group[-1].target_path, _reason(exc)))
+                if first_error is None:
+                    first_error = exc if isinstance(exc, GeotaggerError) else MetadataError(_reason(exc))
+                continue
+            undone.extend(r.id for r in group)
+        if first_error is not None and not undone:
+            raise first_error
+        with lib.catalog.reader() as session:
+            result = session.scalars(select(WriteRecord).where(WriteRecord.id.in_(undone))).all()
+            session.expunge_all()
+    return UndoResult(sorted(result, key=lambda r: r.id, reverse=True), failures)
+
+
+def _undo_group(lib: Library, group: list[WriteRecord]) -> None:
+    """One photo's records: checked, journaled "undoing", restored, then "undone" in one transaction."""
+    label = group[-1].target_path
+    written: dict[int, bytes] = {}
+    for record in group:
+        target = Path(record.target_path)
+        current = sha256_file(target)
+        if current == record.before_sha256:
+            continue
         if current != record.after_sha256:
             raise MetadataError(
                 f"{target} was changed after geotagger wrote it; not undoing"
                 + (f" (the previous version is kept in {record.backup_path})" if record.backup_path else "")
             )
-        if record.before_sha256 is None:
-            remove_file(target)
-        else:
-            assert record.backup_path is not None
-            atomic_write(target, read_backup(record.backup_path, record.before_sha256), tag=f"u{record.id}")
-        if sha256_file(target) != record.before_sha256:
-            raise MetadataError(f"{target} could not be restored exactly; the backup is {record.backup_path}")
-    _set_status(lib, record.id, UNDONE)
-
-
-def undo(lib: Library, last: int = 1) -> list[WriteRecord]:
-    """Restore the exact previous bytes of the last ``last`` written photos (newest first).
-
-    Sidecars geotagger created are removed. The photo goes back to "accepted" with the GPS it had before.
-    """
-    if last < 1:
-        raise UserInputError("--last must be 1 or more")
-    reconcile(lib)
-    with lib.catalog.reader() as session:
-        records = session.scalars(
-            select(WriteRecord).where(WriteRecord.status == DONE).order_by(WriteRecord.id.desc())
-        ).all()
-        session.expunge_all()
-    groups: dict[tuple[int | None, int | None], list[WriteRecord]] = {}
-    for record in records:
-        key = (record.photo_id, record.decision_id)
-        if key not in groups and len(groups) == last:
-            continue
-        groups.setdefault(key, []).append(record)
-    undone: list[int] = []
-    for (photo_id, decision_id), group in groups.items():
+        check_writable(target)
+        journal._old_bytes(record)  # the backup is there and intact, before anything changes
+        written[record.id] = target.read_bytes()
+    journal.set_group(lib, group, UNDOING, label=label)
+    restored: list[WriteRecord] = []
+    try:
         for record in group:
-            _undo_record(lib, record)
-            undone.append(record.id)
-        _revert_photo(lib, photo_id, decision_id)
-    with lib.catalog.reader() as session:
-        result = session.scalars(select(WriteRecord).where(WriteRecord.id.in_(undone))).all()
-        session.expunge_all()
-        return sorted(result, key=lambda r: r.id, reverse=True)
-
-
-def _revert_photo(lib: Library, photo_id: int | None, decision_id: int | None) -> None:
-    if photo_id is None:
-        return
-    with lib.catalog.writer() as session:
-        photo = session.get(Photo, photo_id)
-        decision = session.get(Decision, decision_id) if decision_id else None
-        if photo is None:
-            return
-        previous = decision.previous if decision is not None else {}
-        photo.review_state = REVIEW_ACCEPTED
-        for key in ("gps_lat", "gps_lon", "gps_alt", "gps_source", "sidecar_path"):
-            if key in previous:
-                setattr(photo, key, previous[key])
-        _refresh_file_fields(photo)
+            if record.id in written:
+                restored.append(record)
+                journal.restore_record(record)
+    except (GeotaggerError, OSError) as exc:
+        for record in reversed(restored):  # back to the written state: the photo stays "written"
+            journal.put_back(Path(record.target_path), written[record.id])
+        journal.set_group(lib, group, DONE, f"undo failed: {_reason(exc)}", label=label)
+        raise
+    journal.set_group(lib, group, UNDONE, revert=True, label=label)
