@@ -302,3 +302,121 @@ def test_generated_variants_validate_in_exiftool(tmp_path: Path) -> None:
             assert new["IFD1:ThumbnailLength"] == old["IFD1:ThumbnailLength"]
         if name == "xmp_first.jpg":
             assert new["XMP-xmp:Rating"] == 4
+
+
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "data" / "exif-samples"
+
+
+def _dms_bytes(endian: str, lat: float, lon: float) -> list[bytes]:
+    """The GPSLatitude / GPSLongitude rationals exactly as the writer encodes them."""
+    from geotagger.metadata.write_jpeg import _dms
+
+    return [_dms(endian, lat), _dms(endian, lon)]
+
+
+@needs_exiftool
+@pytest.mark.parametrize("endian", ["II", "MM"])
+def test_rewriting_gps_erases_the_old_position(endian: str, tmp_path: Path) -> None:
+    """accept --force + write: the first written position must not survive as unreferenced rationals."""
+    e = "<" if endian == "II" else ">"
+    original = jpeg_with([segment(0xE1, b"Exif\x00\x00" + build_tiff(endian))])
+    first_fix = GpsFix(46.593151, 7.909374, radius_m=10.0)
+    first = add_gps(original, first_fix)
+    for raw in _dms_bytes(e, first_fix.lat, first_fix.lon):
+        assert raw in first
+    second = add_gps(first, FIX)
+    verify_jpeg_patch(first, second, FIX)
+    for raw in _dms_bytes(e, first_fix.lat, first_fix.lon):
+        assert raw not in second  # byte search: the old rationals are gone, not just unreferenced
+    assert len(second) > len(first)  # appended, nothing moved
+    assert second.index(MAKERNOTE) == first.index(MAKERNOTE) == original.index(MAKERNOTE)
+    (tmp_path / "first.jpg").write_bytes(first)
+    (tmp_path / "second.jpg").write_bytes(second)
+    report = exiftool_report([tmp_path / "first.jpg", tmp_path / "second.jpg"], "-n")
+    (old_warnings, old), (new_warnings, new) = report["first.jpg"], report["second.jpg"]
+    assert new_warnings <= old_warnings
+    assert new["Composite:GPSLatitude"] == [pytest.approx(FIX.lat, abs=1e-6)]
+    assert new["Composite:GPSLongitude"] == [pytest.approx(FIX.lon, abs=1e-6)]
+    assert {k: v for k, v in new.items() if not k.startswith(("GPS:", "Composite:", "System:"))} == {
+        k: v for k, v in old.items() if not k.startswith(("GPS:", "Composite:", "System:"))
+    }
+
+
+def test_replacing_camera_gps_zeroes_its_directory() -> None:
+    old = jpeg_with([segment(0xE1, b"Exif\x00\x00" + build_tiff("MM", with_gps=True))])
+    camera = struct.pack(">6I", 10, 1, 0, 1, 0, 1) + b"\x00\x02"  # 10 deg N, then the E ref entry
+    tiff_at = old.index(b"Exif\x00\x00") + 6
+    gps_dir = old[tiff_at + 560 : tiff_at + 560 + 2 + 12 * 5 + 4]
+    new = add_gps(old, FIX)
+    verify_jpeg_patch(old, new, FIX)
+    assert gps_dir not in new and camera[:24] not in new[tiff_at:]
+    assert new[tiff_at + 560 : tiff_at + 560 + len(gps_dir)] == bytes(len(gps_dir))
+
+
+def test_verification_catches_an_old_position_left_behind() -> None:
+    """The old writer's output (old GPS directory left intact) must fail verification."""
+    original = jpeg_with([segment(0xE1, b"Exif\x00\x00" + build_tiff("II"))])
+    first = add_gps(original, GpsFix(46.593151, 7.909374))
+    second = bytearray(add_gps(first, FIX))
+    for raw in _dms_bytes("<", 46.593151, 7.909374):  # put the old rationals back where they were
+        at = first.index(raw)
+        second[at : at + 24] = raw
+    with pytest.raises(MetadataError, match="old GPS directory"):
+        verify_jpeg_patch(first, bytes(second), FIX)
+
+
+@needs_exiftool
+@pytest.mark.skipif(not (SAMPLES / "jpg" / "gps").is_dir(), reason="exif-samples not available")
+def test_real_gps_photos_keep_no_old_rationals(tmp_path: Path) -> None:
+    from geotagger.metadata.verify import _gps_rationals
+    from geotagger.metadata.write_jpeg import exif_segments, parse_segments
+
+    files = []
+    for src in sorted((SAMPLES / "jpg" / "gps").glob("*.jpg")):
+        old = src.read_bytes()
+        (exif,) = exif_segments(old, parse_segments(old)[0])
+        old_tiff = exif.payload(old)[6:]
+        before = _gps_rationals(old_tiff, "<" if old_tiff[:2] == b"II" else ">")
+        new = add_gps(old, FIX)
+        verify_jpeg_patch(old, new, FIX)
+        assert before and all(raw not in new for raw in before.values()), src.name
+        (tmp_path / f"old_{src.name}").write_bytes(old)
+        (tmp_path / f"new_{src.name}").write_bytes(new)
+        files += [tmp_path / f"old_{src.name}", tmp_path / f"new_{src.name}"]
+    report = exiftool_report(files, "-n")
+    for path in files[::2]:
+        (old_warnings, old_tags), (new_warnings, new_tags) = report[path.name], report["new" + path.name[3:]]
+        assert new_warnings <= old_warnings, path.name
+        assert new_tags["Composite:GPSLatitude"] == [pytest.approx(FIX.lat, abs=1e-6)]
+        skip = ("GPS:", "Composite:", "System:")
+        assert {k: v for k, v in new_tags.items() if not k.startswith(skip)} == {
+            k: v for k, v in old_tags.items() if not k.startswith(skip)
+        }, path.name
+
+
+@needs_exiftool
+def test_accept_force_and_write_twice_leaves_only_the_last_position(library, tmp_path: Path) -> None:
+    """The CLI path of issue 10 item 4: camera GPS, then two forced acceptances, each written."""
+    from geotagger.services import decisions, indexing, writing
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    path = folder / "gps.jpg"
+    path.write_bytes(jpeg_with([segment(0xE1, b"Exif\x00\x00" + build_tiff("MM", with_gps=True))]))
+    camera = struct.pack(">6I", 10, 1, 0, 1, 0, 1)
+    assert camera in path.read_bytes()
+    indexing.index(library, [folder], workers=0)
+    positions = [(46.593151, 7.909374), (-33.856784, 151.215297)]
+    for lat, lon in positions:
+        decisions.accept(library, str(path), lat=lat, lon=lon, level="exact", force=True)
+        (item,) = writing.write(library).items
+        assert item.status == "written" and item.targets[0] == f"exif:{path}", item.detail
+    data = path.read_bytes()
+    assert camera not in data
+    assert not any(raw in data for raw in _dms_bytes(">", *positions[0]))
+    assert all(raw in data for raw in _dms_bytes(">", *positions[1]))
+    row = exiftool_json([path], "-n", "-a", "-G1", "-GPS:all")[path.name]
+    assert (row["GPS:GPSLatitude"], row["GPS:GPSLongitude"]) == (
+        pytest.approx(-positions[1][0], abs=1e-6),
+        pytest.approx(positions[1][1], abs=1e-6),
+    )

@@ -13,6 +13,7 @@ from pathlib import Path
 from defusedxml import ElementTree as SafeET
 
 from geotagger.errors import MetadataError, WriteRefusedError
+from geotagger.metadata.exif_layout import map_layout
 from geotagger.metadata.read import read_metadata
 from geotagger.metadata.tiff import BytesSource, parse_tiff
 from geotagger.metadata.write_jpeg import EXIF_HEADER, GpsFix, exif_segments, parse_segments, read_ifd0
@@ -91,7 +92,8 @@ def verify_jpeg_patch(
 
     Checked: scan data and everything after it byte-identical; every other segment identical and in
     the same order; the old TIFF block is a prefix of the new one except the one repointed offset; the
-    effective IFD0 has the old entries plus only GPSInfo; the GPS decodes to ``fix``. ``fix`` None:
+    effective IFD0 has the old entries plus only GPSInfo; a replaced GPS directory is zeroed and its
+    coordinates are nowhere in the block; the GPS decodes to ``fix``. ``fix`` None:
     the EXIF segment must be unchanged. ``xmp`` None: the XMP segment must be unchanged.
     """
     try:
@@ -123,11 +125,20 @@ def verify_jpeg_patch(
 def _check_prefix(old_tiff: bytes, new_tiff: bytes, label: str | Path) -> None:
     endian, old_ifd0 = read_ifd0(old_tiff)
     allowed = set(range(4, 8))  # the IFD0 offset in the header
+    zeroed: list[tuple[int, int]] = []
     if old_ifd0.gps_index is not None:
         at = old_ifd0.offset + 2 + 12 * old_ifd0.gps_index + 8
         allowed = set(range(at, at + 4))
+        try:
+            zeroed = [(s.start, s.end) for s in map_layout(old_tiff, endian, old_ifd0.offset).gps]
+        except WriteRefusedError as exc:
+            raise _fail(label, f"the old EXIF block cannot be mapped ({exc})") from exc
     if len(new_tiff) < len(old_tiff):
         raise _fail(label, "the EXIF block shrank")
+    for start, end in zeroed:  # the replaced GPS directory: table and values must be gone
+        if any(new_tiff[start:end]):
+            raise _fail(label, f"the old GPS directory's bytes {start}-{end} were not erased")
+        allowed.update(range(start, end))
     changed = (
         [i for i in range(len(old_tiff)) if old_tiff[i] != new_tiff[i]]
         if old_tiff != new_tiff[: len(old_tiff)]
@@ -135,6 +146,7 @@ def _check_prefix(old_tiff: bytes, new_tiff: bytes, label: str | Path) -> None:
     )
     if any(i not in allowed for i in changed):
         raise _fail(label, f"existing EXIF bytes changed at offset {changed[0]}")
+    _check_old_position_gone(old_tiff, new_tiff, endian, label)
     _e, new_ifd0 = read_ifd0(new_tiff)
     strip = struct.Struct(endian + "H")
     old_entries = [e for i, e in enumerate(old_ifd0.entries) if i != old_ifd0.gps_index]
@@ -142,6 +154,33 @@ def _check_prefix(old_tiff: bytes, new_tiff: bytes, label: str | Path) -> None:
     if old_entries != new_entries or new_ifd0.next_ifd != old_ifd0.next_ifd:
         tags = sorted({strip.unpack_from(e)[0] for e in set(old_entries) ^ set(new_entries)})
         raise _fail(label, f"IFD0 entries differ (tags {', '.join(f'0x{t:04x}' for t in tags)})")
+
+
+def _gps_rationals(tiff: bytes, endian: str) -> dict[str, bytes]:
+    """The raw GPSLatitude / GPSLongitude values (3 RATIONALs each) of a block, by tag name."""
+    try:
+        _e, ifd0 = read_ifd0(tiff)
+        layout = map_layout(tiff, endian, ifd0.offset)
+    except WriteRefusedError:
+        return {}
+    at = layout.directories.get("GPS")
+    if at is None:
+        return {}
+    (count,) = struct.unpack_from(endian + "H", tiff, at)
+    found = {}
+    for i in range(count):
+        tag_id, type_id, n, value = struct.unpack_from(endian + "HHII", tiff, at + 2 + 12 * i)
+        if tag_id in (2, 4) and type_id == 5 and n == 3:
+            found["GPSLatitude" if tag_id == 2 else "GPSLongitude"] = tiff[value : value + 24]
+    return found
+
+
+def _check_old_position_gone(old_tiff: bytes, new_tiff: bytes, endian: str, label: str | Path) -> None:
+    """A replaced position must not survive anywhere in the block (a byte search, not a parse)."""
+    old, new = _gps_rationals(old_tiff, endian), _gps_rationals(new_tiff, endian)
+    for name, raw in old.items():
+        if any(raw) and raw != new.get(name) and raw in new_tiff:
+            raise _fail(label, f"the old {name} is still in the file at byte {new_tiff.index(raw)}")
 
 
 def verify_on_disk(path: Path, expected: bytes, fix: GpsFix | None) -> None:

@@ -4,7 +4,8 @@ Why not rebuild the EXIF block (piexif.dump): rebuilding moves the MakerNote, wh
 many cameras write relative to the TIFF header, so the maker tags break (FACTS.md). Here the TIFF block
 is only *appended to*: the new GPS directory goes at its end, and when IFD0 has no GPSInfo entry yet, a
 copy of IFD0 with one more entry goes there too and the header points to it. Every existing offset stays
-valid; the old IFD0 (or old GPS directory) is left as unused bytes. Everything outside the EXIF APP1
+valid; the old IFD0 is left as unused bytes, a replaced GPS directory is zeroed (no old position may
+survive). Blocks whose directories loop, overlap or dangle are refused (exif_layout.py). Everything outside the EXIF APP1
 segment (JFIF, XMP, ICC, MPF, scan data, trailers) is copied unchanged, in its order.
 
 Anything this module cannot patch with certainty raises WriteRefusedError; the caller writes an XMP
@@ -18,6 +19,7 @@ import struct
 from dataclasses import dataclass
 
 from geotagger.errors import UserInputError, WriteRefusedError
+from geotagger.metadata.exif_layout import map_layout
 from geotagger.metadata.tags import TYPE_IDS, tag
 
 EXIF_HEADER = b"Exif\x00\x00"
@@ -203,49 +205,6 @@ def read_ifd0(tiff: bytes) -> tuple[str, Ifd0]:
     return endian, Ifd0(offset, entries, next_ifd, gps[0] if gps else None)
 
 
-_TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4}
-_EXIF_POINTER, _INTEROP_POINTER = tag("ExifIFD").tag_id, 0xA005
-_THUMB_OFFSET, _THUMB_LENGTH = 0x0201, 0x0202
-
-
-def _directory(tiff: bytes, endian: str, offset: int, name: str) -> list[tuple[int, int, int, int]]:
-    """Entries (tag, type, count, value or offset) of one directory, checked to lie inside the block.
-
-    Why: bytes we append become reachable through any table or value that already runs past the end
-    of the block, so a block with such a dangling structure is refused rather than silently changed.
-    """
-    if offset < 8 or offset + 2 > len(tiff):
-        raise WriteRefusedError(f"EXIF {name} directory lies outside the block")
-    (count,) = struct.unpack_from(endian + "H", tiff, offset)
-    if count > MAX_IFD_ENTRIES or offset + 2 + 12 * count + 4 > len(tiff):
-        raise WriteRefusedError(f"EXIF {name} directory runs past the end of the block")
-    entries = []
-    for i in range(count):
-        tag_id, type_id, n, value = struct.unpack_from(endian + "HHII", tiff, offset + 2 + 12 * i)
-        size = _TYPE_SIZES.get(type_id, 0) * n
-        if size > 4 and value + size > len(tiff):
-            raise WriteRefusedError(f"EXIF {name} tag 0x{tag_id:04x} points past the end of the block")
-        if size <= 4 and type_id == 3:
-            value = struct.unpack_from(endian + "H", tiff, offset + 10 + 12 * i)[0]
-        entries.append((tag_id, type_id, n, value))
-    return entries
-
-
-def check_structure(tiff: bytes, endian: str, ifd0: Ifd0) -> None:
-    """Refuse blocks whose IFD0, IFD1 (thumbnail), Exif or Interop directories dangle past the end."""
-    first = _directory(tiff, endian, ifd0.offset, "IFD0")
-    pointers = {t: v for t, ty, n, v in first if t == _EXIF_POINTER and ty in (3, 4, 13) and n == 1}
-    if ifd0.next_ifd:
-        ifd1 = {t: v for t, _ty, _n, v in _directory(tiff, endian, ifd0.next_ifd, "IFD1")}
-        if _THUMB_OFFSET in ifd1 and ifd1[_THUMB_OFFSET] + ifd1.get(_THUMB_LENGTH, 0) > len(tiff):
-            raise WriteRefusedError("EXIF thumbnail runs past the end of the block")
-    if _EXIF_POINTER in pointers:
-        exif = _directory(tiff, endian, pointers[_EXIF_POINTER], "Exif")
-        for t, ty, n, v in exif:
-            if t == _INTEROP_POINTER and ty in (3, 4, 13) and n == 1:
-                _directory(tiff, endian, v, "Interop")
-
-
 def _pad_even(block: bytearray) -> None:
     if len(block) % 2:
         block += b"\x00"
@@ -260,9 +219,10 @@ def _next_directory_size(tiff: bytes, endian: str, ifd0: Ifd0) -> int:
 
 
 def patch_tiff(tiff: bytes, fix: GpsFix) -> bytes:
-    """The TIFF block with a new GPS directory appended; existing bytes change only in one pointer."""
+    """The TIFF block with a new GPS directory appended; existing bytes change only in one pointer
+    and, when a GPS directory is replaced, in the old directory's bytes, which are zeroed."""
     endian, ifd0 = read_ifd0(tiff)
-    check_structure(tiff, endian, ifd0)
+    layout = map_layout(tiff, endian, ifd0.offset)
     out = bytearray(tiff)
     _pad_even(out)
     gps = gps_entries(fix, endian)
@@ -271,6 +231,10 @@ def patch_tiff(tiff: bytes, fix: GpsFix) -> bytes:
         out += encode_ifd(gps, gps_offset, endian)
         at = ifd0.offset + 2 + 12 * ifd0.gps_index + 8
         out[at : at + 4] = struct.pack(endian + "I", gps_offset)
+        # The replaced directory would stay readable as rationals: zero its table and values (they
+        # own their bytes alone, map_layout checked), so no old position survives in the file.
+        for span in layout.gps:
+            out[span.start : span.end] = bytes(span.end - span.start)
         return bytes(out)
     new_ifd0 = len(out)
     gps_offset = new_ifd0 + 2 + 12 * (len(ifd0.entries) + 1) + 4
