@@ -15,6 +15,7 @@ import pytest
 from geotagger.cli.main import main
 from geotagger.errors import NotFoundError, UserInputError
 from geotagger.export.formats import KML_NS
+from geotagger.maps.page import page_data
 from geotagger.services import albums, decisions, exporting, indexing
 from tests.exiftool import exiftool_gps
 from tests.factories import make_photo
@@ -64,9 +65,11 @@ def test_keep_exports_everything_with_maps(library, trip, tmp_path: Path) -> Non
     geo = json.loads(report.files["geojson"].read_text(encoding="utf-8"))
     assert len(geo["features"]) == 4
     page = report.files["html"].read_text(encoding="utf-8")
-    assert "&lt;img src=x" in page  # escaped in the popup HTML
+    assert EVIL not in page  # user text only inside the script-safe JSON data block
+    points = page_data(page)["points"]
+    assert any("&lt;img src=x" in p["popup"] for p in points)  # escaped in the popup HTML
     # raw only as JSON data for the marker's title attribute, which Leaflet sets as text
-    assert page.count(EVIL) == page.count(f'"title": "{EVIL}')
+    assert f"{EVIL}.jpg" in {p["title"] for p in points}
     assert "http://" not in page.replace("http://www.w3.org", "") and "https://" not in page
     assert (folder / "thumbnails").is_dir() and len(list((folder / "thumbnails").glob("*.jpg"))) == 4
 

@@ -49,9 +49,11 @@ def test_points_and_popups_are_escaped(tmp_path: Path) -> None:
     page = build_map_page(tmp_path / "m.html", [MapPoint(1.0, 2.0, "</script><b>", id=3, popup=popup)])
     html = page.read_text(encoding="utf-8")
     assert "</script><b>" not in html
-    init = re.search(r"geotagger\.init\(\w+, (.*)\);", html).group(1)
-    options = json.loads(init.replace("<\\/", "</"))
+    block = re.search(r'<script type="application/json" id="geotagger-data">(.*?)</script>', html, re.S)
+    assert "<" not in block.group(1)  # nothing in the data can end the element or open a comment
+    options = json.loads(block.group(1))
     assert options["points"][0]["lat"] == 1.0 and options["points"][0]["id"] == 3
+    assert options["points"][0]["title"] == "</script><b>" and options["points"][0]["popup"] == popup
 
 
 def test_js_api_matches_the_page_script() -> None:

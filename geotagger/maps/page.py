@@ -3,6 +3,12 @@
 The page always shows the Natural Earth countries (no network needed); an online tile layer is
 added on top only when the caller passes a TileSource. Everything dynamic goes through the small
 JS API in resources/maps/geotagger-map.js; ``JS_API`` lists the functions a host may call.
+
+No user text (photo names, titles, popups) ever passes through folium: branca renders every
+``Element`` string and every macro's output as a Jinja2 template a second time, so ``{{...}}`` in a
+file name would execute. User text goes into ``_Verbatim`` elements only: the page title escaped as
+HTML, the points as script-safe JSON in a ``<script type="application/json">`` data block that the
+page reads with JSON.parse.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from jinja2 import Template
 
 from geotagger.maps.assets import install_assets
 from geotagger.maps.tiles import TileSource
+from geotagger.textsafe import script_json, unicode_text
 
 # The documented functions of window.geotagger that a host (the Qt map pane) may call.
 JS_API = frozenset(
@@ -36,6 +43,7 @@ JS_API = frozenset(
 
 LIGHT = {"water": "#cfe0ee", "land": "#f4f1ea", "border": "#9a9587", "accent": "#1f6fd1", "text": "#202020"}
 DARK = {"water": "#1b2836", "land": "#39393b", "border": "#76767a", "accent": "#5aa2ff", "text": "#e8e8e8"}
+DATA_ID = "geotagger-data"  # the id of the page's JSON data block
 
 
 @dataclass
@@ -49,29 +57,64 @@ class MapPoint:
     popup: str | None = None
 
 
+class _Verbatim(Element):
+    """Markup written into the page as it is: never rendered as a Jinja2 template (unlike ``Element``)."""
+
+    def __init__(self, markup: str) -> None:
+        super().__init__()
+        self.markup = markup
+
+    def render(self, **kwargs) -> str:  # noqa: ARG002 - branca passes render options
+        return self.markup
+
+
 class _Init(MacroElement):
-    """Script run after folium created the map: hands the map to geotagger-map.js with the data."""
+    """Script run after folium created the map: hands the map and the page's data to geotagger-map.js.
+
+    The template holds no user text: the data comes from the JSON block, parsed as data by the browser.
+    """
 
     _template = Template(
         """{% macro script(this, kwargs) %}
-        geotagger.init({{ this._parent.get_name() }}, {{ this.options }});
+        geotagger.init({{ this._parent.get_name() }},
+                       JSON.parse(document.getElementById("{{ this.data_id }}").textContent));
         {% endmacro %}"""
     )
 
-    def __init__(self, options: dict) -> None:
+    def __init__(self) -> None:
         super().__init__()
         self._name = "GeotaggerInit"
-        self.options = json.dumps(options, ensure_ascii=False).replace("</", "<\\/")
+        self.data_id = DATA_ID
+
+
+def data_block(options: dict) -> str:
+    """The page's data as a ``<script type="application/json">`` element that no text can break out of."""
+    return f'<script type="application/json" id="{DATA_ID}">{script_json(options)}</script>'
+
+
+def page_data(page_html: str) -> dict:
+    """The data a written page hands to geotagger.init (for tests and diagnostics)."""
+    start = page_html.index(f'<script type="application/json" id="{DATA_ID}">')
+    start = page_html.index(">", start) + 1
+    return json.loads(page_html[start : page_html.index("</script>", start)])
 
 
 def point_popup(title: str, lines: Sequence[str] = (), image: str | None = None) -> str:
     """A small escaped popup: optional thumbnail, bold title, detail lines."""
     parts = []
     if image:
-        parts.append(f'<img class="gt-thumb" src="{html.escape(image, quote=True)}" alt="">')
-    parts.append(f"<b>{html.escape(title)}</b>")
-    parts.extend(f"<br>{html.escape(line)}" for line in lines)
+        parts.append(f'<img class="gt-thumb" src="{html.escape(unicode_text(image), quote=True)}" alt="">')
+    parts.append(f"<b>{html.escape(unicode_text(title))}</b>")
+    parts.extend(f"<br>{html.escape(unicode_text(line))}" for line in lines)
     return "".join(parts)
+
+
+def _point_data(point: MapPoint) -> dict:
+    data = asdict(point)
+    data["title"] = unicode_text(point.title)
+    if point.popup is not None:
+        data["popup"] = unicode_text(point.popup)
+    return data
 
 
 def build_map_page(
@@ -110,19 +153,20 @@ def build_map_page(
             fmap
         )
     root = fmap.get_root()
-    root.header.add_child(Element(f"<title>{html.escape(title)}</title>"), name="title")
+    root.header.add_child(_Verbatim(f"<title>{html.escape(unicode_text(title))}</title>"), name="title")
     if interactive:
         root.header.add_child(
-            Element('<script src="qrc:///qtwebchannel/qwebchannel.js"></script>'), name="qwebchannel"
+            _Verbatim('<script src="qrc:///qtwebchannel/qwebchannel.js"></script>'), name="qwebchannel"
         )
     palette = dict(DARK if dark else LIGHT)
     palette.update(colors or {})
     options = {
-        "points": [asdict(p) for p in points],
+        "points": [_point_data(p) for p in points],
         "colors": palette,
         "interactive": interactive,
         "maxZoom": max_zoom,
     }
-    fmap.add_child(_Init(options))
+    root.html.add_child(_Verbatim(data_block(options)), name="geotagger_data")
+    fmap.add_child(_Init())
     dest.write_text(root.render(), encoding="utf-8")
     return dest
