@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from geotagger.catalog import Photo
 from geotagger.catalog.schema import STATUS_OK
-from geotagger.errors import NotFoundError, UserInputError
+from geotagger.errors import GeotaggerError, NotFoundError, UserInputError
 from geotagger.export.exporter import Source, export_one, make_thumbnails
 from geotagger.export.formats import write_geojson, write_gpx, write_kml
 from geotagger.export.items import ExportItem
@@ -70,6 +71,21 @@ def _sources(lib: Library, ids: list[int], geocoder: ReverseGeocoder) -> list[So
     return sources
 
 
+def _noting_thumbnail(lib: Library, report: ExportReport) -> Callable[[int], Path]:
+    """The catalog's thumbnail of a photo; a photo that cannot be decoded gets a note (its popup then
+    shows the title only) and the export goes on."""
+    paths = {item.photo_id: item.source_path for item in report.items}
+
+    def thumbnail_for(photo_id: int) -> Path:
+        try:
+            return indexing.thumbnail(lib, photo_id)
+        except GeotaggerError as exc:
+            report.notes.append((paths.get(photo_id, str(photo_id)), f"on the map without a thumbnail: {exc}"))
+            raise
+
+    return thumbnail_for
+
+
 def _html_map(items: list[ExportItem], folder: Path, name: str) -> Path:
     from geotagger.maps.page import MapPoint, build_map_page, point_popup
 
@@ -77,7 +93,7 @@ def _html_map(items: list[ExportItem], folder: Path, name: str) -> Path:
     for item in items:
         if not item.located:
             continue
-        lines = [line for line in (item.place, item.taken_at and item.taken_at.isoformat(sep=" ")) if line]
+        lines = [line for line in (item.place, item.taken_text) if line]
         popup = point_popup(item.title, lines, image=item.thumbnail_name)
         link = f'<br><a href="{html.escape(item.dest_name or "", quote=True)}">open photo</a>'
         points.append(MapPoint(item.lat, item.lon, item.title, item.photo_id, popup + link))
@@ -141,11 +157,14 @@ def export(
         if outcome.item is None:
             report.skipped.append((source.photo.path, outcome.skipped or "not exported"))
         else:
+            outcome.item.taken_offset_min = source.photo.taken_offset_min  # GPX/KML times in UTC need it
             report.items.append(outcome.item)
             report.notes.extend((source.photo.path, note) for note in outcome.notes)
         progress.advance()
     progress.finish(report.summary())
 
+    if html_map:  # first: the thumbnails' names go into the GeoJSON too
+        make_thumbnails(report.items, folder, _noting_thumbnail(lib, report))
     for kind, wanted, write in (
         ("kml", kml, write_kml),
         ("gpx", gpx, write_gpx),
@@ -156,6 +175,5 @@ def export(
             write(report.items, path, label)
             report.files[kind] = path
     if html_map:
-        make_thumbnails(report.items, folder, lambda photo_id: indexing.thumbnail(lib, photo_id))
         report.files["html"] = _html_map(report.items, folder, label)
     return report
