@@ -28,35 +28,15 @@ def render(source: Path, size: int, orientation: int | None = None) -> Image.Ima
     """Decode ``source`` into an RGB image whose longer side is at most ``size``, upright.
 
     ``orientation`` (from the catalog) is applied to RAW previews, which often carry no EXIF of their own.
+    Any failure to decode this one file (Pillow and its plugins raise OSError, ValueError, SyntaxError,
+    RuntimeError from libheif, struct.error, ...) is a MetadataError naming the file; only a missing
+    file stays FileNotFoundError.
     """
     if not MIN_SIZE <= size <= MAX_SIZE:
         raise UserInputError(f"thumbnail size must be between {MIN_SIZE} and {MAX_SIZE} pixels, not {size}")
-    if is_raw(source):
-        try:
-            preview = raw_preview(source, size)
-            if preview is None:
-                raise MetadataError(
-                    f"no thumbnail for {source.name}: this RAW file has no embedded JPEG preview"
-                )
-            with preview as image:
-                if not image.getexif().get(0x0112):
-                    upright = apply_orientation(image, orientation or 1)
-                else:
-                    upright = ImageOps.exif_transpose(image)
-                upright.thumbnail((size, size), Image.Resampling.LANCZOS)
-                return upright if upright.mode == "RGB" else _flatten(upright)
-        except (OSError, ValueError, SyntaxError) as exc:
-            if isinstance(exc, FileNotFoundError):
-                raise
-            raise MetadataError(f"no thumbnail for {source.name}: cannot decode its preview ({exc})") from exc
     try:
-        with open_decoded(source, size) as image:
-            upright = ImageOps.exif_transpose(image)
-            upright.thumbnail((size, size), Image.Resampling.LANCZOS)
-            if upright.mode != "RGB":
-                upright = _flatten(upright)
-            return upright
-    except FileNotFoundError:
+        image = _render_raw(source, size, orientation) if is_raw(source) else _render_image(source, size)
+    except (FileNotFoundError, MetadataError):
         raise
     except Image.DecompressionBombError as exc:
         raise MetadataError(
@@ -64,8 +44,37 @@ def render(source: Path, size: int, orientation: int | None = None) -> Image.Ima
         ) from exc
     except UnidentifiedImageError as exc:
         raise MetadataError(f"no thumbnail for {source.name}: not an image that can be decoded") from exc
-    except (OSError, ValueError, SyntaxError) as exc:
-        raise MetadataError(f"no thumbnail for {source.name}: cannot decode the image ({exc})") from exc
+    except MemoryError as exc:
+        raise MetadataError(f"no thumbnail for {source.name}: not enough memory to decode it") from exc
+    except Exception as exc:  # a decoder's error on this file's bytes, whatever its type
+        raise MetadataError(
+            f"no thumbnail for {source.name}: cannot decode the image ({type(exc).__name__}: {str(exc).strip()})"
+        ) from exc
+    if image.width < 1 or image.height < 1:
+        raise MetadataError(
+            f"no thumbnail for {source.name}: the image is {image.width}x{image.height} pixels"
+        )
+    return image
+
+
+def _render_raw(source: Path, size: int, orientation: int | None) -> Image.Image:
+    preview = raw_preview(source, size)
+    if preview is None:
+        raise MetadataError(f"no thumbnail for {source.name}: this RAW file has no embedded JPEG preview")
+    with preview as image:
+        if not image.getexif().get(0x0112):
+            upright = apply_orientation(image, orientation or 1)
+        else:
+            upright = ImageOps.exif_transpose(image)
+        upright.thumbnail((size, size), Image.Resampling.LANCZOS)
+        return upright if upright.mode == "RGB" else _flatten(upright)
+
+
+def _render_image(source: Path, size: int) -> Image.Image:
+    with open_decoded(source, size) as image:
+        upright = ImageOps.exif_transpose(image)
+        upright.thumbnail((size, size), Image.Resampling.LANCZOS)
+        return upright if upright.mode == "RGB" else _flatten(upright)
 
 
 def _flatten(image: Image.Image) -> Image.Image:
