@@ -23,5 +23,7 @@ def test_cli_reports_it_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixtur
     bogus.write_bytes(b"\xff\xd8\xff\xe0" + b"\0" * 4096)
     assert main(["--library", str(bogus), "status"]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("error: cannot open the catalog") and "Traceback" not in err
+    assert (
+        err.startswith("error: the catalog ") and "not an SQLite database" in err and "Traceback" not in err
+    )
     assert len(err.strip().splitlines()) == 1

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
-from sqlalchemy import Column, DateTime, MetaData, String, Table, select
+from sqlalchemy import Column, DateTime, MetaData, String, Table, create_engine, select
 from sqlalchemy.engine import Connection
 
 from geotagger.errors import CatalogError
@@ -57,3 +58,80 @@ def migrate(connection: Connection) -> list[str]:
         connection.execute(applied_table.insert().values(name=name, applied_at=datetime.now(UTC)))
         ran.append(name)
     return ran
+
+
+# table -> column -> (declared type, not null, primary key position), as PRAGMA table_info reports it
+Columns = dict[str, tuple[str, int, int]]
+Schema = dict[str, Columns]
+
+
+def table_columns(connection: Connection) -> Schema:
+    """The tables and columns a SQLite catalog holds (reading them decodes every name and type)."""
+    names = connection.exec_driver_sql(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    ).scalars()
+    schema: Schema = {}
+    for name in list(names):
+        quoted = name.replace('"', '""')
+        rows = connection.exec_driver_sql(f'PRAGMA table_info("{quoted}")').all()
+        schema[name] = {row[1]: (str(row[2]).upper(), int(row[3]), int(row[5])) for row in rows}
+    return schema
+
+
+@lru_cache(maxsize=1)
+def _steps() -> tuple[tuple[str, Schema, Schema], ...]:
+    """(migration, schema before, schema after) for every known migration, run once on an in-memory
+    database: what each migration is recorded to have made, without trusting the catalog's text."""
+    engine = create_engine("sqlite://")
+    steps = []
+    try:
+        with engine.begin() as connection:
+            applied_table.create(connection)
+            op = Operations(MigrationContext.configure(connection))
+            before = table_columns(connection)
+            for name, upgrade in known_migrations():
+                upgrade(op)
+                after = table_columns(connection)
+                steps.append((name, before, after))
+                before = after
+    finally:
+        engine.dispose()
+    return tuple(steps)
+
+
+def expected_schema(applied: Collection[str]) -> Schema:
+    """The tables and columns a catalog must hold once the migrations ``applied`` have run
+    (the bookkeeping table included)."""
+    steps = _steps()
+    schema: Schema = {applied_table.name: dict(steps[0][1][applied_table.name])} if steps else {}
+    for name, before, after in steps:
+        if name not in applied:
+            continue
+        for table in before.keys() - after.keys():
+            schema.pop(table, None)
+        for table, columns in after.items():
+            old = before.get(table, {})
+            target = schema.setdefault(table, {})
+            for column in old.keys() - columns.keys():
+                target.pop(column, None)
+            for column, spec in columns.items():
+                if old.get(column) != spec:
+                    target[column] = spec
+    return schema
+
+
+def schema_problems(actual: Schema, expected: Schema) -> list[str]:
+    """What the catalog lacks or holds differently from what its migrations made (empty: it matches).
+    Extra tables or columns are not problems."""
+    problems = []
+    for table, columns in expected.items():
+        if table not in actual:
+            problems.append(f"table {table} is missing")
+            continue
+        for column, spec in columns.items():
+            found = actual[table].get(column)
+            if found is None:
+                problems.append(f"column {table}.{column} is missing")
+            elif found != spec:
+                problems.append(f"column {table}.{column} is {found[0] or 'untyped'}, not {spec[0]}")
+    return problems
