@@ -31,8 +31,6 @@ def create_application(argv: Sequence[str] | None = None):
 
 def run(library_location: str | None = None, folder: str | None = None) -> int:
     """Open the window on a library; with ``folder``, index it first (the window shows progress)."""
-    from PySide6.QtWidgets import QMessageBox
-
     from geotagger.gui.window import MainWindow
     from geotagger.services import Library
 
@@ -40,7 +38,9 @@ def run(library_location: str | None = None, folder: str | None = None) -> int:
     try:
         lib = Library(library_location)
     except GeotaggerError as exc:
-        QMessageBox.critical(None, "geotagger", str(exc))
+        from geotagger.gui.plain import critical
+
+        critical(None, "geotagger", str(exc))
         return 1
     window = MainWindow(lib)
     window.show()

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from geotagger.gui.plain import plain_label, rich, tooltip
 from geotagger.services.browse import CandidateView, PhotoDetails
 
 STATE_TEXT = {
@@ -100,23 +101,23 @@ class DetailsPane(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.details: PhotoDetails | None = None
-        self.title = QLabel("No photo selected")
+        self.title = plain_label("No photo selected")
         font = self.title.font()
         font.setPointSizeF(font.pointSizeF() * 1.15)
         font.setBold(True)
         self.title.setFont(font)
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.state = QLabel()
-        self.preview = QLabel()
+        self.state = plain_label()
+        self.preview = plain_label()
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.preview.setMinimumSize(160, 120)
         self.preview.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         self._pixmap: QPixmap | None = None
-        self.taken = QLabel()
-        self.camera = QLabel()
-        self.location = QLabel()
+        self.taken = plain_label()
+        self.camera = plain_label()
+        self.location = plain_label()
         self.location.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.problem = QLabel()
+        self.problem = plain_label()
         self.problem.setWordWrap(True)
         self.problem.setForegroundRole(QPalette.ColorRole.BrightText)
         info = QFormLayout()
@@ -138,7 +139,8 @@ class DetailsPane(QWidget):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         self.candidates.itemSelectionChanged.connect(self._on_candidate)
         self.candidates.setMaximumHeight(150)
-        self.evidence = QLabel()
+        self.evidence = QLabel()  # rich text on purpose (bold heading); every value in it is escaped
+        self.evidence.setTextFormat(Qt.TextFormat.RichText)
         self.evidence.setWordWrap(True)
         self.concepts = ConceptBars()
         self.concepts.setVisible(False)
@@ -204,7 +206,7 @@ class DetailsPane(QWidget):
             self.set_preview(None)
             return
         self.title.setText(details.filename)
-        self.title.setToolTip(details.path)
+        self.title.setToolTip(tooltip(details.path))
         self.state.setText(STATE_TEXT.get(details.review_state, details.review_state))
         if details.taken_at:
             offset = ""
@@ -237,7 +239,7 @@ class DetailsPane(QWidget):
             [str(cand.index + 1), cand.label, cand.level, f"{cand.confidence:.0%}", cand.source]
         )
         item.setData(0, Qt.ItemDataRole.UserRole, cand.index)
-        item.setToolTip(1, f"{cand.label}\n{cand.evidence_text}\n±{cand.radius_km:g} km")
+        item.setToolTip(1, tooltip(f"{cand.label}\n{cand.evidence_text}\n±{cand.radius_km:g} km"))
         item.setTextAlignment(3, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.candidates.addTopLevelItem(item)
 
@@ -246,9 +248,9 @@ class DetailsPane(QWidget):
         if index is None or self.details is None:
             return
         cand = self.details.candidates[index]
-        lines = [f"<b>{cand.index + 1}. {_esc(cand.label)}</b> ±{cand.radius_km:g} km"]
+        lines = [f"<b>{cand.index + 1}. {rich(cand.label)}</b> ±{cand.radius_km:g} km"]
         if cand.evidence_text:
-            lines.append(_esc(cand.evidence_text))
+            lines.append(rich(cand.evidence_text))
         self.evidence.setText("<br>".join(lines))
         self.concepts.set_concepts(cand.concepts)
         self.candidate_selected.emit(index)
@@ -272,7 +274,3 @@ class DetailsPane(QWidget):
                 size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
             )
         )
-
-
-def _esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

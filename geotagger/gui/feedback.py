@@ -10,6 +10,7 @@ import logging
 from functools import partial
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton
 
 from geotagger.errors import GeotaggerError
@@ -24,6 +25,7 @@ def build_status_bar(win: MainWindow) -> None:
     """Counts text on the left; progress, Cancel and the error count on the right (hidden when idle)."""
     status = win.statusBar()
     win.status_label = QLabel()
+    win.status_label.setTextFormat(Qt.TextFormat.PlainText)  # progress texts name files and albums
     win.progress = QProgressBar()
     win.progress.setMaximumWidth(220)
     win.progress.setVisible(False)

@@ -9,6 +9,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
+from geotagger.gui.plain import tooltip
 from geotagger.gui.thumbnails import ThumbnailLoader
 from geotagger.services.browse import PhotoRow
 
@@ -119,7 +120,7 @@ class PhotoGridModel(QAbstractListModel):
                 lines.append(f"suggested: {row.best_label} ({row.best_confidence:.0%}, {row.best_level})")
             if row.error:
                 lines.append(f"error: {row.error}")
-            return "\n".join(lines)
+            return tooltip("\n".join(lines))
         return None
 
     def _thumbnail_ready(self, photo_id: int) -> None:

@@ -167,7 +167,7 @@ class MapPane(QWebEngineView):
         """The one Python -> JS path: ``geotagger.<function>(args as JSON)``, whitelisted functions only."""
         if function not in JS_API:
             raise ValueError(f"{function} is not part of the map page's API")
-        arguments = ", ".join(json.dumps(a, ensure_ascii=False, allow_nan=False) for a in args)
+        arguments = ", ".join(json.dumps(a, ensure_ascii=True, allow_nan=False) for a in args)
         script = f"geotagger.{function}({arguments});"
         if self._ready:
             self.page().runJavaScript(script)

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from geotagger.gui.plain import tooltip
 from geotagger.services.browse import FILTER_LABELS, FolderNode
 
 KIND_ROLE = Qt.ItemDataRole.UserRole
@@ -118,7 +119,7 @@ class Sidebar(QWidget):
         item = QTreeWidgetItem([node.name, f"{node.total:,}"])
         item.setData(0, KIND_ROLE, "folder")
         item.setData(0, VALUE_ROLE, node.path)
-        item.setToolTip(0, node.path)
+        item.setToolTip(0, tooltip(node.path))
         item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         parent.addChild(item)
         if current == ("folder", node.path):

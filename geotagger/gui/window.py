@@ -19,6 +19,7 @@ from geotagger.gui.details import DetailsPane
 from geotagger.gui.grid import ID_ROLE, PhotoGrid, PhotoGridModel
 from geotagger.gui.logview import LogView
 from geotagger.gui.mappane import MapPane
+from geotagger.gui.plain import tooltip
 from geotagger.gui.settings import AppSettings, SettingsDialog
 from geotagger.gui.sidebar import Sidebar
 from geotagger.gui.tasks import TaskRunner
@@ -286,10 +287,10 @@ class MainWindow(QMainWindow):
                 and not (long_running and action in (self.act_add, self.act_locate, self.act_write))
             )
             if not available:
-                action.setToolTip(ops.missing_reason(op))
+                action.setToolTip(tooltip(ops.missing_reason(op)))
         self.details.overlay.setEnabled(has_cands and ops.available("explain"))
         if not ops.available("explain"):
-            self.details.overlay.setToolTip(ops.missing_reason("explain"))
+            self.details.overlay.setToolTip(tooltip(ops.missing_reason("explain")))
 
     # ---------------------------------------------------------------- view events
     def _on_filter(self, name: str) -> None:
