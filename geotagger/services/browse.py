@@ -10,13 +10,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from geotagger.catalog import Decision, Photo, Suggestion, WriteRecord
 from geotagger.errors import NotFoundError, UserInputError
 from geotagger.geo.address import Address
 from geotagger.services.library import Library
+from geotagger.services.pathscope import at_or_under
 from geotagger.services.selection import filter_clause
 
 # The filters the GUI shows, in order, with their labels.
@@ -110,10 +111,7 @@ class PhotoDetails:
 
 
 def _folder_clause(folder: str) -> ColumnElement[bool]:
-    folder = folder.rstrip("/\\") or folder
-    prefix = folder if folder.endswith(os.sep) else folder + os.sep
-    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return or_(Photo.folder == folder, Photo.folder.like(escaped + "%", escape="\\"))
+    return at_or_under(Photo.folder, folder, (os.sep,))  # exact: LIKE ignores case in SQLite
 
 
 def _scope_clause(scope: Scope | None) -> ColumnElement[bool] | None:

@@ -19,6 +19,7 @@ from geotagger.catalog.schema import (
 )
 from geotagger.locate.time_evidence import PhotoPoint, camera_key, capture_seconds
 from geotagger.services.library import Library
+from geotagger.services.pathscope import at_or_under
 
 
 def photo_point(photo: Photo, lat: float | None = None, lon: float | None = None) -> PhotoPoint:
@@ -88,9 +89,7 @@ def target_photos(lib: Library, paths: Sequence[Path | str] | None) -> list[Phot
         clauses = []
         for raw in paths:
             resolved = str(Path(raw).expanduser().resolve())
-            clauses.append(Photo.path == resolved)
-            clauses.append(Photo.path.startswith(resolved.rstrip("/\\") + "/"))
-            clauses.append(Photo.path.startswith(resolved.rstrip("/\\") + "\\"))
+            clauses.append(at_or_under(Photo.path, resolved, ("/", "\\")))  # exact: no LIKE wildcards
         query = query.where(or_(*clauses))
     with lib.catalog.reader() as session:
         return list(session.scalars(query.order_by(Photo.path)).all())
