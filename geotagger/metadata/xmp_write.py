@@ -18,6 +18,7 @@ from defusedxml import ElementTree as SafeET
 from geotagger.errors import MetadataError, UserInputError, WriteRefusedError
 from geotagger.metadata.tags import XMP_NS
 from geotagger.metadata.write_jpeg import GpsFix, app1, check_mpf, exif_segments, parse_segments
+from geotagger.textsafe import xml_text
 
 SIDECAR_POLICIES = ("ext.xmp", "xmp")
 # Where accepted place names go: the sidecar, the JPEG's own XMP packet, or nowhere.
@@ -80,7 +81,7 @@ class XmpLocation:
             PLACE_PROPS, (self.city, self.state, self.country, self.country_code), strict=True
         ):
             if value:
-                props[name] = value
+                props[name] = xml_text(value)  # C0 controls would make the sidecar unparseable
         return props
 
 
