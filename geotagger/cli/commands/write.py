@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import shutil
+from typing import Any
 
 from geotagger.cli.context import CliContext
 from geotagger.cli.output import FORMATS, print_rows
 from geotagger.metadata.xmp_write import PLACE_NAME_MODES, SIDECAR_POLICIES
 
 ORDER = 55
+TABLE_COLUMNS = ("path", "status", "lat", "lon", "level", "radius_km", "places", "targets", "detail")
+KIND_NAMES = {"exif": "EXIF", "xmp": "XMP", "sidecar": "sidecar"}
+MIN_PATH = 12
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -53,15 +58,66 @@ def run_write(args: argparse.Namespace, ctx: CliContext) -> int:
     )
     for record_id in report.reconciled:
         ctx.say(f"note: settled write #{record_id} left unfinished by an interrupted run")
-    # JSON keeps the list; in a table or CSV cell "; " separates them (paths may contain spaces).
-    rows = [
-        {**item.to_dict(), "targets": item.targets if args.format == "json" else "; ".join(item.targets)}
-        for item in report.items
-    ]
-    print_rows(rows, ("photo_id", "path", "status", "targets", "detail"), args.format)
+    if args.format == "table":
+        print_rows(table_rows(report.items), TABLE_COLUMNS, "table")
+    else:  # JSON keeps the list; in a CSV cell "; " separates them (paths may contain spaces)
+        rows = [
+            {**item.to_dict(), "targets": item.targets if args.format == "json" else "; ".join(item.targets)}
+            for item in report.items
+        ]
+        print_rows(
+            rows, ("photo_id", "path", "status", *TABLE_COLUMNS[2:-2], "targets", "detail"), args.format
+        )
     verb = "would write" if args.dry_run else "written"
     ctx.say(f"{report.written} {verb}, {report.failed} failed")
     return 1 if report.failed else 0
+
+
+def shorten(text: str, width: int) -> str:
+    """``text`` cut in the middle to ``width`` characters (the folder's start and the name's end stay)."""
+    if len(text) <= width:
+        return text
+    if width <= 1:
+        return text[:width]
+    head = (width - 1) // 2
+    return text[:head] + "…" + text[len(text) - (width - 1 - head) :]
+
+
+def table_rows(items: list[Any], width: int | None = None) -> list[dict[str, Any]]:
+    """Table rows that fit the terminal: targets summarised ("EXIF + sidecar"), the path shortened in
+    the middle and the detail at the end, so each line stays within ``width`` columns."""
+    width = width or shutil.get_terminal_size((120, 24)).columns
+    rows = []
+    for item in items:
+        rows.append(
+            {
+                "path": item.path,
+                "status": item.status,
+                "lat": f"{item.lat:.5f}" if item.lat is not None else "",
+                "lon": f"{item.lon:.5f}" if item.lon is not None else "",
+                "level": item.level or "",
+                "radius_km": f"±{item.radius_km:g} km" if item.radius_km is not None else "",
+                "places": item.places,
+                "targets": " + ".join(KIND_NAMES.get(t.split(":", 1)[0], t) for t in item.targets),
+                "detail": item.detail,
+            }
+        )
+    if not rows:
+        return rows
+
+    def widest(key: str) -> int:
+        return max(len(key), *(len(str(r[key])) for r in rows))
+
+    fixed = sum(widest(k) for k in TABLE_COLUMNS if k not in ("path", "places", "detail"))
+    room = width - fixed - 2 * (len(TABLE_COLUMNS) - 1)
+    places_w = min(widest("places"), max(len("places"), room // 4))
+    path_w = min(widest("path"), max(MIN_PATH, (room - places_w) * 2 // 3))
+    detail_w = max(len("detail"), room - places_w - path_w)
+    for row in rows:
+        row["path"] = shorten(row["path"], path_w)
+        row["places"] = shorten(row["places"], places_w)
+        row["detail"] = shorten(row["detail"], detail_w)
+    return rows
 
 
 def run_undo(args: argparse.Namespace, ctx: CliContext) -> int:
@@ -71,6 +127,8 @@ def run_undo(args: argparse.Namespace, ctx: CliContext) -> int:
     for record in records:
         action = "removed" if record.before_sha256 is None else "restored"
         print(f"{action} {record.target_path}")
-    if not records:
+    for path, reason in records.failures:
+        print(f"not undone {path}: {reason}")
+    if not records and not records.failures:
         ctx.say("nothing to undo")
-    return 0
+    return 1 if records.failures else 0
