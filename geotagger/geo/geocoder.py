@@ -7,14 +7,20 @@ borders, ignore the dateline and accept lat 91. Here:
    simplified to 0.005 deg, resources/geo). A point outside every polygon (a beach photo just past the
    simplified coastline) snaps to the nearest polygon within ``COAST_SNAP_DEG`` (0.05 deg, at most ~5.5 km);
    further out it is open sea (no country; ``ocean`` stays None because no ocean polygons are shipped).
+   A snapped point goes to the region of its nearest place when that region is within the snap distance
+   too (Liberty Island lies in New Jersey's waters on the simplified map but is New York).
    Where Natural Earth's admin-1 is finer than GeoNames' (provinces of ES/FR/IT, districts of GB, ...)
    the GeoNames admin-1 above it is the admin-1 and the polygon becomes admin-2 (see build_geodata.py).
-2. Locality = nearest GeoNames place (cities500, CC-BY) *in the same country* within
+2. Locality = nearest GeoNames place (cities500, CC-BY) *in the same country and admin-1* within
    ``LOCALITY_MAX_KM`` (30 km: beyond that a town name misleads more than it helps), searched in a
    KD-tree on 3-D unit vectors so the dateline and the poles need no special case. GeoNames also lists
    neighbourhoods ("Barri Gòtic"), so inside a big place (population >= ``CITY_MIN_POPULATION``) the
    city itself wins: a point within the city's urban radius sqrt(population / (pi * 15000 / km^2))
    (Paris ~6.7 km, a 50k town ~1 km) of the same country and admin-1 gets the most populous such city.
+   "Same admin-1" (``same_admin1``) is decided by the place's own coordinate in the point's admin-1
+   polygons, or by GeoNames codes where those agree with the polygons: codes alone disagree at some
+   borders (Hong Kong districts), and a locality from across a state line would be named for the wrong
+   state ("Battery Park City, New Jersey").
 3. admin-2 (where not from the polygon) = GeoNames admin-2 of the nearest place in the same admin-1
    within ``ADMIN2_MAX_KM`` (50 km).
 """
@@ -44,6 +50,7 @@ ADMIN2_MAX_KM = 50.0
 COAST_SNAP_DEG = 0.05
 CITY_MIN_POPULATION = 50_000
 URBAN_DENSITY_PER_KM2 = 15000.0
+SEAT_POPULATION_RATIO = 3  # a section is at most a third of its city; twin cities stay apart
 _K_NEIGHBOURS = 16
 _K_CITIES = 32
 _CHUNK = 16_384
@@ -154,6 +161,7 @@ class ReverseGeocoder:
         self.place_admin2 = places["admin2"]
         self.place_names = places["names"].tobytes().decode("utf-8").split("\n")
         codes = [str(c) for c in places["country_codes"]]
+        self.country_codes = codes
         code_idx = {c: i for i, c in enumerate(codes)}
         self.poly_country = np.array([code_idx.get(r["cc"], -2) for r in self.rows], np.int32)
         self.poly_gn_admin1 = np.array([r.get("gn_admin1", -1) for r in self.rows], np.int32)
@@ -163,6 +171,11 @@ class ReverseGeocoder:
         self.big_index = np.flatnonzero(self.place_population >= CITY_MIN_POPULATION)
         self.big_tree = cKDTree(unit_vectors(self.place_lat[self.big_index], self.place_lon[self.big_index]))
         self.big_max_radius = float(self.place_radius_km[self.big_index].max(initial=0.0))
+        a1_keys: dict[str, int] = {}
+        self.poly_admin1_key = np.array(
+            [a1_keys.setdefault(f"{r['cc']}/{r.get('id')}", len(a1_keys)) for r in self.rows], np.int64
+        )
+        self._place_poly = np.full(len(self.place_lat), -2, np.int64)  # -2: not computed yet
         self._poly_cache: list[dict[str, Any] | None] = [None] * len(self.rows)
         self._outlines: dict[str, shapely.Geometry] = {}
 
@@ -177,6 +190,10 @@ class ReverseGeocoder:
     # -- batch core -------------------------------------------------------------------------------
 
     def _containing_polygon(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+        return self._locate_polygons(lat, lon)[0]
+
+    def _locate_polygons(self, lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(polygon index per point, mask of points that lie in no polygon and were snapped)."""
         points = shapely.points(lon, lat)
         found = np.full(len(lat), -1, np.int64)
         # bounding-box candidates, then exact tests on prepared polygons (3x faster than a predicate query)
@@ -187,9 +204,61 @@ class ReverseGeocoder:
         order = np.lexsort((poly_idx, pt_idx))[::-1]
         found[pt_idx[order]] = poly_idx[order]
         missing = np.flatnonzero(found < 0)
+        snapped = np.zeros(len(lat), bool)
         if len(missing):
             found[missing] = self._snap_to_coast(lat[missing], lon[missing])
-        return found
+            snapped[missing] = found[missing] >= 0
+        return found, snapped
+
+    def place_polygons(self, places: np.ndarray) -> np.ndarray:
+        """The polygon each GeoNames place lies in (-1: none), computed on first use and cached.
+
+        Why: a place's GeoNames admin-1 code and the Natural Earth polygon's code disagree in places
+        (Hong Kong districts); the place's own coordinate in the polygon settles which admin-1 it is in.
+        """
+        places = np.asarray(places, np.int64)
+        todo = np.unique(places[self._place_poly[places] == -2])
+        if len(todo):
+            self._place_poly[todo] = self._containing_polygon(self.place_lat[todo], self.place_lon[todo])
+        return self._place_poly[places]
+
+    def same_admin1(self, places: np.ndarray, poly: np.ndarray) -> np.ndarray:
+        """[n, k] mask: place ``places[i, j]`` lies in the admin-1 of polygon ``poly[i]``.
+
+        The place's own coordinate inside a polygon of the same admin-1; or, where that does not hold
+        (a place just across a simplified border, a place in no polygon), the same GeoNames admin-1
+        code and the place's polygon voted to that same GeoNames admin-1. Codes alone disagree at
+        some borders (Hong Kong districts, Natural Earth provinces that are not GeoNames' admin-1).
+        """
+        places = np.asarray(places, np.int64)
+        valid = (poly >= 0)[:, None]
+        safe_poly = np.maximum(poly, 0)
+        where = self.place_polygons(places.reshape(-1)).reshape(places.shape)
+        safe_where = np.maximum(where, 0)
+        key = self.poly_admin1_key[safe_poly][:, None]
+        contained = (where >= 0) & (self.poly_admin1_key[safe_where] == key)
+        gn = self.poly_gn_admin1[safe_poly][:, None]
+        coded = (self.place_admin1[places] == gn) & (gn >= 0)
+        coded &= (where < 0) | (self.poly_gn_admin1[safe_where] == gn)
+        return valid & (contained | coded)
+
+    def _settle_snapped(
+        self, poly: np.ndarray, snapped: np.ndarray, lat: np.ndarray, lon: np.ndarray, nearest: np.ndarray
+    ) -> None:
+        """A point in the water between two regions (Liberty Island lies in New Jersey's waters but is
+        New York) belongs to the region of its nearest place when that region is within the snap
+        distance too, not simply to the closest simplified coastline. ``nearest``: place or -1."""
+        rows = np.flatnonzero(snapped & (nearest >= 0))
+        if not len(rows):
+            return
+        home = self.place_polygons(nearest[rows])
+        ok = (home >= 0) & (home != poly[rows])
+        rows, home = rows[ok], home[ok]
+        if not len(rows):
+            return
+        d = shapely.distance(self.polygons[home], shapely.points(lon[rows], lat[rows]))
+        near = d <= COAST_SNAP_DEG
+        poly[rows[near]] = home[near]
 
     def _snap_to_coast(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
         """Nearest polygon within COAST_SNAP_DEG, also across the dateline; -1 = open sea."""
@@ -236,7 +305,7 @@ class ReverseGeocoder:
 
     def _lookup_chunk(self, lat: np.ndarray, lon: np.ndarray) -> GeocodeArrays:
         n = len(lat)
-        poly = self._containing_polygon(lat, lon)
+        poly, snapped = self._locate_polygons(lat, lon)
         workers = -1 if n >= 5_000 else 1  # both cores for big batches
         vecs = unit_vectors(lat, lon)
         dist, idx = self.kdtree.query(
@@ -245,30 +314,34 @@ class ReverseGeocoder:
         dist, idx = dist.reshape(n, -1), idx.reshape(n, -1)
         valid = idx < len(self.place_lat)
         safe = np.where(valid, idx, 0)
-        point_country = np.where(poly >= 0, self.poly_country[np.maximum(poly, 0)], -3)
-        same_country = valid & (self.place_country[safe] == point_country[:, None])
         km = 2.0 * EARTH_RADIUS_KM * np.arcsin(np.clip(dist / 2.0, 0.0, 1.0))
         rows = np.arange(n)
-        loc_ok = same_country & (km <= LOCALITY_MAX_KM)
+        near_ok = valid[:, 0] & (km[:, 0] <= LOCALITY_MAX_KM)
+        self._settle_snapped(poly, snapped, lat, lon, np.where(near_ok, safe[:, 0], -1))
+        point_country = np.where(poly >= 0, self.poly_country[np.maximum(poly, 0)], -3)
+        same_country = valid & (self.place_country[safe] == point_country[:, None])
+        # a locality must lie in the point's admin-1, or the address would claim it for that region
+        same_a1 = same_country & self.same_admin1(safe, poly)
+        loc_ok = same_a1 & (km <= LOCALITY_MAX_KM)
         has_loc = loc_ok.any(axis=1)
         loc_col = loc_ok.argmax(axis=1)
         locality = np.where(has_loc, safe[rows, loc_col], -1)
         locality_km = np.where(has_loc, km[rows, loc_col], np.nan)
-        gn_a1 = np.where(poly >= 0, self.poly_gn_admin1[np.maximum(poly, 0)], -1)
-        city, city_km = self._enclosing_city(vecs, point_country, gn_a1)
+        city, city_km = self.enclosing_city(vecs, point_country, poly)
         in_city = city >= 0
         locality[in_city], locality_km[in_city] = city[in_city], city_km[in_city]
-        same_a1 = same_country & (self.place_admin1[safe] == gn_a1[:, None]) & (gn_a1[:, None] >= 0)
-        same_a1 &= self.place_admin2[safe] >= 0
-        has_a2 = same_a1.any(axis=1)
-        admin2_place = np.where(has_a2, safe[rows, same_a1.argmax(axis=1)], -1)
+        gn_a1 = np.where(poly >= 0, self.poly_gn_admin1[np.maximum(poly, 0)], -1)
+        a2_ok = same_country & (self.place_admin1[safe] == gn_a1[:, None]) & (gn_a1[:, None] >= 0)
+        a2_ok &= self.place_admin2[safe] >= 0
+        has_a2 = a2_ok.any(axis=1)
+        admin2_place = np.where(has_a2, safe[rows, a2_ok.argmax(axis=1)], -1)
         return GeocodeArrays(poly, locality, locality_km, admin2_place)
 
-    def _enclosing_city(
-        self, vecs: np.ndarray, point_country: np.ndarray, gn_a1: np.ndarray
+    def enclosing_city(
+        self, vecs: np.ndarray, point_country: np.ndarray, poly: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """The most populous big place whose urban radius covers the point (same country and
-        GeoNames admin-1), else -1: inside Barcelona the locality is Barcelona, not a neighbourhood."""
+        admin-1), else -1: inside Barcelona the locality is Barcelona, not a neighbourhood."""
         n = len(vecs)
         if not len(self.big_index):
             return np.full(n, -1, np.int64), np.full(n, np.nan)
@@ -282,12 +355,50 @@ class ReverseGeocoder:
             & (km <= self.place_radius_km[place])
             & (self.place_country[place] == point_country[:, None])
         )
-        ok &= (gn_a1[:, None] < 0) | (self.place_admin1[place] == gn_a1[:, None])
+        if ok.any():
+            ok &= self.same_admin1(place, poly)
         pop = np.where(ok, self.place_population[place], -1)
         col = pop.argmax(axis=1)
         rows = np.arange(n)
         has = ok[rows, col]
         return np.where(has, place[rows, col], -1), np.where(has, km[rows, col], np.nan)
+
+    def country_code(self, place: int) -> str:
+        """ISO code of a GeoNames place's country."""
+        return self.country_codes[int(self.place_country[place])]
+
+    def seats(self, places: np.ndarray) -> np.ndarray:
+        """The place each GeoNames place is a section of (itself when it stands alone).
+
+        GeoNames lists the sections of a city as populated places of their own (Paris's arrondissements
+        "Paris 15 Vaugirard", London boroughs, Tokyo wards, New York boroughs) and this data has no
+        feature codes to tell them apart. A place is a section of a big place of the same country and
+        admin-1 (or of none, as Hong Kong) with at least ``SEAT_POPULATION_RATIO`` times its
+        population when their urban disks (radius sqrt(population / (pi * 15000 / km^2))) overlap;
+        followed to the top of the chain.
+        """
+        seat = np.asarray(places, np.int64).copy()
+        for _ in range(3):  # a section of a section (a quarter of a borough) reaches the city
+            vecs = unit_vectors(self.place_lat[seat], self.place_lon[seat])
+            reach = _chord(self.big_max_radius + float(self.place_radius_km[seat].max(initial=0.0)))
+            dist, idx = self.big_tree.query(vecs, k=_K_CITIES, distance_upper_bound=reach)
+            dist, idx = dist.reshape(len(seat), -1), idx.reshape(len(seat), -1)
+            valid = idx < len(self.big_index)
+            big = self.big_index[np.where(valid, idx, 0)]
+            km = 2.0 * EARTH_RADIUS_KM * np.arcsin(np.clip(dist / 2.0, 0.0, 1.0))
+            ok = valid & (km <= self.place_radius_km[big] + self.place_radius_km[seat][:, None])
+            ok &= self.place_population[big] >= SEAT_POPULATION_RATIO * self.place_population[seat][:, None]
+            ok &= self.place_country[big] == self.place_country[seat][:, None]
+            if ok.any():  # a city without an admin-1 of its own (Hong Kong) stands over all of them
+                ok &= self.same_admin1(big, self.place_polygons(seat)) | (self.place_admin1[big] < 0)
+            pop = np.where(ok, self.place_population[big], -1)
+            col = pop.argmax(axis=1)
+            rows = np.arange(len(seat))
+            moved = ok[rows, col]
+            if not moved.any():
+                break
+            seat[moved] = big[rows, col][moved]
+        return seat
 
     # -- addresses --------------------------------------------------------------------------------
 
