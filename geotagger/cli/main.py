@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import codecs
 import importlib
 import logging
 import os
@@ -56,7 +57,38 @@ def _accept_global_options_after(sub: argparse._SubParsersAction) -> None:
         group.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help="more")
 
 
+PRINTABLE = "geotagger-printable"
+
+
+def _escape(error: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: a byte that was not UTF-8 in a file name (a surrogate escape, U+DC80 to
+    U+DCFF) prints as the \\xNN it was; anything else the stream cannot encode as \\uNNNN."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    bad = error.object[error.start : error.end]
+    text = "".join(
+        f"\\x{ord(ch) - 0xDC00:02x}"
+        if 0xDC80 <= ord(ch) <= 0xDCFF
+        else ch.encode("ascii", "backslashreplace").decode()
+        for ch in bad
+    )
+    return text, error.end
+
+
+codecs.register_error(PRINTABLE, _escape)
+
+
+def _never_fail_to_print() -> None:
+    """Paths may hold bytes that are not UTF-8 (surrogate escapes) and the terminal may not take
+    every character: printing escapes them instead of crashing."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors=PRINTABLE)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _never_fail_to_print()
     parser = build_parser()
     args = parser.parse_args(argv)
     level = logging.WARNING if args.verbose == 0 else logging.INFO if args.verbose == 1 else logging.DEBUG

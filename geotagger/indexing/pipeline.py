@@ -46,6 +46,7 @@ class IndexReport:
     moved: int = 0
     missing: int = 0
     errors: int = 0
+    skipped: int = 0  # of ``errors``: files and folders the walk could not take (no row: see warnings)
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
 
@@ -77,6 +78,7 @@ class _Run:
     def problem(self, path: str, message: str) -> None:
         self.report.warnings.append(f"{path}: {message}")
         self.report.errors += 1
+        self.report.skipped += 1
         if os.path.isdir(path):  # its rows must not be marked missing: we could not look
             self.failed_dirs.append(path)
 

@@ -56,17 +56,28 @@ def read_track(path: Path | str) -> TrackArrays:
         raise MetadataError(f"{path}: cannot read the track: {exc.strerror or exc}") from exc
     text = raw.decode("utf-8", errors="replace").lstrip("\ufeff")
     head = text[:2000].lower()
+    name = None
     if "<gpx" in head or path.suffix.lower() == ".gpx":
-        rows = _gpx_rows(text, path)
+        rows, name = _gpx_rows(text, path)
     elif "<kml" in head or path.suffix.lower() == ".kml":
-        rows = _kml_rows(raw, path)
+        rows, name = _kml_rows(raw, path)
     elif text.lstrip().startswith("$") or path.suffix.lower() in (".nmea", ".nma"):
         rows = _nmea_rows(text, path)
     else:
         raise MetadataError(f"{path}: not a GPX, KML or NMEA track")
     if not rows:
         raise MetadataError(f"{path}: the track has no points with a time")
-    return to_arrays(path.stem, rows)
+    return to_arrays(_clean_name(name) or printable(path.stem), rows)
+
+
+def _clean_name(name: str | None) -> str | None:
+    """A name from inside a track file on one line (None when it has none)."""
+    return " ".join((name or "").split()) or None
+
+
+def printable(text: str) -> str:
+    """File names may hold bytes that are not UTF-8 (surrogate escapes): shown as \\xNN instead."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def to_arrays(name: str, rows: list[tuple[float, float, float, float | None]]) -> TrackArrays:
@@ -90,7 +101,9 @@ def _check(lat: float, lon: float, path: Path, where: str) -> None:
         raise MetadataError(f"{path}:{where}: coordinate out of range ({lat}, {lon})")
 
 
-def _gpx_rows(text: str, path: Path) -> list[tuple[float, float, float, float | None]]:
+def _gpx_rows(text: str, path: Path) -> tuple[list[tuple[float, float, float, float | None]], str | None]:
+    """The timed points of every track, route and waypoint, and the name the file gives its track
+    (the first named <trk>, else <rte>, else the file's <metadata><name>)."""
     import gpxpy
     import gpxpy.gpx
 
@@ -108,7 +121,8 @@ def _gpx_rows(text: str, path: Path) -> list[tuple[float, float, float, float | 
             continue
         _check(p.latitude, p.longitude, path, f"point at {p.time}")
         rows.append((_utc_s(p.time), p.latitude, p.longitude, p.elevation))
-    return rows
+    names = [t.name for t in gpx.tracks] + [r.name for r in gpx.routes] + [gpx.name]
+    return rows, next((n for n in names if _clean_name(n)), None)
 
 
 def _local(tag: str) -> str:
@@ -126,7 +140,9 @@ def _parse_when(value: str | None, path: Path) -> float | None:
         raise MetadataError(f"{path}: bad time {value[:40]!r} in the KML") from None
 
 
-def _kml_rows(raw: bytes, path: Path) -> list[tuple[float, float, float, float | None]]:
+def _kml_rows(raw: bytes, path: Path) -> tuple[list[tuple[float, float, float, float | None]], str | None]:
+    """The timed points of gx:Tracks and time-stamped placemarks, and the track's name (the
+    <name> of the first placemark holding a gx:Track, else the document's first <name>)."""
     from xml.etree.ElementTree import ParseError
 
     import defusedxml.ElementTree as SafeET
@@ -142,8 +158,13 @@ def _kml_rows(raw: bytes, path: Path) -> list[tuple[float, float, float, float |
     except DefusedXmlException as exc:
         raise MetadataError(f"{path}: refused KML with unsafe XML constructs ({exc})") from None
     rows: list[tuple[float, float, float, float | None]] = []
+    track_name = document_name = None
     for el in root.iter():
         name = _local(el.tag)
+        if name == "name" and document_name is None:
+            document_name = _clean_name(el.text)
+        if name == "Placemark" and track_name is None and any(_local(c.tag) == "Track" for c in el.iter()):
+            track_name = _clean_name(next((c.text for c in el if _local(c.tag) == "name"), None))
         if name == "Track":  # gx:Track: <when> and <gx:coord> elements pair up in order
             whens = [_parse_when(c.text, path) for c in el if _local(c.tag) == "when"]
             coords = [c.text or "" for c in el if _local(c.tag) == "coord"]
@@ -163,7 +184,7 @@ def _kml_rows(raw: bytes, path: Path) -> list[tuple[float, float, float, float |
             text = next((c.text for c in point if _local(c.tag) == "coordinates"), None) or ""
             if when is not None and text.strip():
                 rows.append((when, *_kml_coord(text.strip().split()[0].split(","), path)))
-    return rows
+    return rows, track_name or document_name
 
 
 def _kml_coord(parts: list[str], path: Path) -> tuple[float, float, float | None]:

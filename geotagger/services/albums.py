@@ -14,7 +14,13 @@ from geotagger.catalog import Album, AlbumPhoto, Photo
 from geotagger.catalog.schema import STATUS_OK
 from geotagger.errors import NotFoundError, UserInputError
 from geotagger.services.library import Library
-from geotagger.services.selection import FILTERS, photo_ids_matching, resolve_photo_ids
+from geotagger.services.selection import (
+    FILTERS,
+    is_catalog_text,
+    photo_ids_matching,
+    printable,
+    resolve_photo_ids,
+)
 
 
 def _check_name(name: str) -> str:
@@ -23,12 +29,16 @@ def _check_name(name: str) -> str:
         raise UserInputError("an album needs a name")
     if len(name) > 200:
         raise UserInputError("album names are at most 200 characters")
+    if not is_catalog_text(name):  # bytes that were not UTF-8 on the command line
+        raise UserInputError(f"album name '{printable(name)}' is not valid UTF-8 text")
     if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in name):
         raise UserInputError(f"album name {name!r} contains control characters")
     return name
 
 
 def _get(session: Session, name: str) -> Album:
+    if not is_catalog_text(name):
+        raise NotFoundError(f"no album named '{printable(name)}' (album names are UTF-8 text)")
     album = session.scalar(select(Album).where(Album.name == name))
     if album is None:
         raise NotFoundError(f"no album named {name!r}")

@@ -17,7 +17,7 @@ from geotagger.indexing.pipeline import IndexReport, run_index
 from geotagger.indexing.pool import POOL_KINDS
 from geotagger.progress import CancelToken, Progress
 from geotagger.services.library import Library
-from geotagger.services.selection import filter_clause
+from geotagger.services.selection import filter_clause, is_catalog_text, not_utf8, printable
 
 __all__ = ["IndexReport", "index", "list_photos", "status", "thumbnail"]
 
@@ -30,8 +30,10 @@ def _resolve_roots(paths: Sequence[Path | str]) -> list[str]:
     for raw in paths:
         path = Path(raw).expanduser()
         if not path.exists():
-            raise NotFoundError(f"no such file or folder: {raw}")
+            raise NotFoundError(f"no such file or folder: {printable(str(raw))}")
         resolved = str(path.resolve())
+        if not is_catalog_text(resolved):
+            raise not_utf8(resolved, "index")
         if resolved not in roots:
             roots.append(resolved)
     return roots

@@ -67,7 +67,7 @@ def run_index(args: argparse.Namespace, ctx: CliContext) -> int:
         ctx.say("warning: " + " ".join(line.split()))
     if len(shown) < len(report.warnings):
         ctx.say(f"... and {len(report.warnings) - len(shown)} more warnings (-v shows all)")
-    if report.errors:
+    if report.errors > report.skipped:  # error rows exist; skipped paths were named in the warnings
         ctx.say("files that could not be read: geotagger list --filter error")
     print(str(report))
     return 0

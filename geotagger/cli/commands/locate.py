@@ -62,6 +62,8 @@ def run_locate(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.batch_size is not None and args.batch_size < 1:
         raise UserInputError("--batch-size must be 1 or more")
     sources = [s.strip() for s in args.sources.split(",") if s.strip()] if args.sources else None
+    for path in args.paths:
+        _check_utf8(path)
     report = locating.locate(
         ctx.library,
         args.paths or None,
@@ -79,6 +81,16 @@ def run_locate(args: argparse.Namespace, ctx: CliContext) -> int:
         ctx.say(f"warning: {path}: {reason}")
     print(report.summary())
     return 0
+
+
+def _check_utf8(path: Path) -> None:
+    """A folder whose name is not UTF-8 holds no catalogued photo: say so rather than search."""
+    import os
+
+    from geotagger.services.selection import is_catalog_text, not_utf8
+
+    if not (is_catalog_text(str(path)) and is_catalog_text(os.path.abspath(path))):
+        raise not_utf8(os.path.abspath(path), "locate photos under")
 
 
 def run_suggestions(args: argparse.Namespace, ctx: CliContext) -> int:
