@@ -3,12 +3,9 @@ the place, so the exact spot stays private), ``strip`` (no location at all)."""
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-
-from geotagger.paths import resources_dir
 
 if TYPE_CHECKING:  # the geocoder loads scipy; import it only when coarsening
     from geotagger.geo.geocoder import ReverseGeocoder
@@ -21,34 +18,47 @@ COARSE_RADIUS_KM = {"city": 10.0, "region": 100.0}
 CITY_SNAP_KM = 25.0
 
 
-@lru_cache(maxsize=1)
-def _place_extras() -> tuple[np.ndarray, list[str]]:
-    """Population per GeoNames place and the country code table (not kept by the geocoder)."""
-    with np.load(resources_dir() / "geo" / "places.npz") as places:
-        return places["population"].astype(np.int64), [str(c) for c in places["country_codes"]]
-
-
 def _city_centre(
     geocoder: ReverseGeocoder, lat: float, lon: float, country: str | None
 ) -> tuple[float, float, str] | None:
-    """The town people would name: the nearest GeoNames place of the same country within CITY_SNAP_KM
-    whose population is at least a tenth of the largest one there (and >= 1000). The plain nearest
-    place can be a monument 80 m away, which would give the position away."""
+    """The town people would name, or None where no town is near (open country, open sea).
+
+    Only places of the point's country and admin-1 count (a photo in Jersey City is not coarsened to
+    New York). Sections of a city (Paris's arrondissements, boroughs, wards: GeoNames lists them as
+    places of their own) count as their city (``ReverseGeocoder.seats``). Inside a big place's urban
+    radius that place's seat wins; elsewhere the nearest seat within CITY_SNAP_KM whose population is
+    at least a tenth of the largest one there (and >= 1000). The plain nearest place can be a monument
+    80 m away, which would give the position away.
+    """
     from geotagger.geo.geocoder import EARTH_RADIUS_KM, unit_vectors
 
-    chord = 2.0 * np.sin(CITY_SNAP_KM / EARTH_RADIUS_KM / 2.0)
+    raw = geocoder.lookup_arrays([lat], [lon])
+    poly = raw.polygon
+    if poly[0] < 0:
+        return None
     point = unit_vectors(np.array([lat]), np.array([lon]))[0]
-    near = geocoder.kdtree.query_ball_point(point, chord)
-    population, codes = _place_extras()
-    near = [i for i in near if not country or codes[geocoder.place_country[i]] == country]
-    if not near:
+    chord = 2.0 * np.sin(CITY_SNAP_KM / EARTH_RADIUS_KM / 2.0)
+    near = np.array(sorted(geocoder.kdtree.query_ball_point(point, chord)), np.int64)
+    if country and len(near):
+        near = near[np.asarray(geocoder.country_codes)[geocoder.place_country[near]] == country]
+    if len(near):
+        near = near[geocoder.same_admin1(near[None, :], poly)[0]]
+    city, _km = geocoder.enclosing_city(point[None, :], geocoder.poly_country[poly], poly)
+    inside = int(geocoder.seats(city)[0]) if city[0] >= 0 else -1
+    seats = np.unique(geocoder.seats(near)) if len(near) else np.zeros(0, np.int64)
+    if inside >= 0:
+        seats = np.union1d(seats, [inside])
+    if not len(seats):
         return None
-    floor = max(1000, int(max(population[i] for i in near)) // 10)
-    towns = [i for i in near if population[i] >= floor]
-    if not towns:
+    population = geocoder.place_population[seats]
+    towns = seats[population >= max(1000, int(population.max()) // 10)]
+    if inside in towns:  # inside a big place's urban radius: that place (or the city it is part of)
+        best = inside
+    elif len(towns):
+        distance = np.sum((geocoder.kdtree.data[towns] - point) ** 2, axis=1)
+        best = int(towns[int(np.argmin(distance))])
+    else:
         return None
-    distance = [float(np.sum((geocoder.kdtree.data[i] - point) ** 2)) for i in towns]
-    best = towns[int(np.argmin(distance))]
     return float(geocoder.place_lat[best]), float(geocoder.place_lon[best]), geocoder.place_names[best]
 
 
