@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -357,3 +358,32 @@ def test_track_candidate_comes_first_then_the_fused_ones(tmp_path: Path, capsys,
         assert row["alternatives"] and all(a["source"] != "track" for a in row["alternatives"])
         assert len(row["alternatives"]) <= 4
     assert all(r["source"] != "track" for r in rome)
+
+
+def test_a_track_is_named_by_its_own_name_not_its_file_name(tmp_path: Path, capsys) -> None:
+    """GPX <trk><name> (else <rte> or <metadata> name) and KML placemark/document <name> win over the
+    file name (issue 10, item 21); a file without one keeps its file name."""
+    from geotagger.cli.main import main
+
+    walk = _walk()
+    gpx = write_gpx(tmp_path / "20210601_0900.gpx", walk)
+    gpx.write_text(gpx.read_text().replace("<name>walk</name>", "<name>  Lake\n walk </name>"))
+    route = write_gpx(tmp_path / "route_export.gpx", _walk(step_s=90), as_route=True)
+    route.write_text(
+        route.read_text().replace("<rte>", "<metadata><name>Evening loop</name></metadata><rte>")
+    )
+    kml = write_kml(tmp_path / "doc.kml", _walk(step_s=30))
+    kml.write_text(
+        kml.read_text().replace("<Placemark><gx:Track>", "<Placemark><name>Ridge</name><gx:Track>")
+    )
+    unnamed = write_kml(tmp_path / "unnamed.kml", _walk(step_s=45))
+    assert read_track(gpx).name == "Lake walk"
+    assert read_track(route).name == "Evening loop"
+    assert read_track(kml).name == "Ridge"
+    assert read_track(unnamed).name == "unnamed"
+
+    location = str(tmp_path / "lib" / "library.sqlite")
+    assert main(["--library", location, "tracks", "import", str(gpx), str(kml)]) == 0
+    capsys.readouterr()
+    assert main(["--library", location, "tracks", "list", "--format", "json"]) == 0
+    assert sorted(t["name"] for t in json.loads(capsys.readouterr().out)) == ["Lake walk", "Ridge"]
