@@ -149,9 +149,11 @@ def _gps_table(data: bytes, tiff: int, at: int, order: str) -> Finding | None:
             coords[tag] = _rational_degrees(data, tiff + value, order)
         elif tag in (1, 3) and kind == 2:
             refs[tag] = chr(data[at + 2 + 12 * i + 8])
-    if not coords:
-        return None
     lat, lon = coords.get(2), coords.get(4)
+    if not (lat is not None and lat <= 90) and not (lon is not None and lon <= 180):
+        return None  # no readable coordinate: bytes that only look like a GPS directory
+    if any(ref not in "NSEW" for ref in refs.values()):
+        return None
     if lat is not None and refs.get(1) == "S":
         lat = -lat
     if lon is not None and refs.get(3) == "W":
@@ -169,6 +171,8 @@ def _gps_candidates(data: bytes, tiff: int, order: str) -> list[int]:
     """Offsets where a GPS directory could start: a small count, then a GPS tag number (0..31).
     Inside a JPEG or PNG the EXIF block is at most 64 KB; a TIFF file is searched whole."""
     end = len(data) if tiff == 0 else min(len(data), tiff + 65536)
+    if tiff >= 10 and data[tiff - 10 : tiff - 8] == b"\xff\xe1":  # a JPEG APP1: its length bounds it
+        end = min(end, tiff - 8 + int.from_bytes(data[tiff - 8 : tiff - 6], "big"))
     return [m.start() for m in _CANDIDATE[order].finditer(data, tiff + 8, end)]
 
 
