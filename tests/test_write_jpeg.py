@@ -420,3 +420,23 @@ def test_accept_force_and_write_twice_leaves_only_the_last_position(library, tmp
         pytest.approx(-positions[1][0], abs=1e-6),
         pytest.approx(positions[1][1], abs=1e-6),
     )
+
+
+def test_position_left_by_an_earlier_replace_is_erased_too() -> None:
+    """A photo written twice by the writer before this fix holds the first GPS directory unreferenced;
+    the next write erases it as well (and only it: the MakerNote and thumbnail stay where they are)."""
+    camera = build_tiff("MM", with_gps=True)
+    original = jpeg_with([segment(0xE1, b"Exif\x00\x00" + camera)])
+    tiff_at = original.index(b"Exif\x00\x00") + 6
+    gps_dir = slice(tiff_at + 560, tiff_at + 560 + 2 + 12 * 5 + 4 + 48)  # table and its two values
+    left_behind = bytearray(add_gps(original, GpsFix(46.593151, 7.909374)))
+    left_behind[gps_dir] = original[gps_dir]  # what the old writer produced: camera GPS still there
+    left_behind = bytes(left_behind)
+    old_values = camera[560 + 66 : 560 + 66 + 48]  # the camera's latitude and longitude rationals
+    assert old_values in left_behind
+    new = add_gps(left_behind, FIX)
+    verify_jpeg_patch(left_behind, new, FIX)
+    assert old_values not in new and original[gps_dir] not in new
+    assert not any(raw in new for raw in _dms_bytes(">", 46.593151, 7.909374))
+    assert new.index(MAKERNOTE) == original.index(MAKERNOTE)
+    assert gps_of_tiff(new[tiff_at:]) == (pytest.approx(FIX.lat, abs=1e-6), pytest.approx(FIX.lon, abs=1e-6))

@@ -135,3 +135,57 @@ def _check_overlaps(spans: list[Span]) -> None:
     for a, b in zip(ordered, ordered[1:], strict=False):
         if b.start < a.end:
             raise _refuse(f"{a.what} (bytes {a.start}-{a.end}) overlaps {b.what} (from byte {b.start})")
+
+
+MAX_GPS_TAG = 0x001F
+_LAT, _LON, _RATIONAL = 0x0002, 0x0004, 5
+
+
+def orphan_gps_spans(tiff: bytes, layout: Layout) -> list[Span]:
+    """GPS directories no reader reaches any more, with their values: what an earlier replace left.
+
+    Why: before replaced GPS directories were erased, ``accept --force`` + ``write`` left the old
+    position in the block as unreferenced rationals. Only bytes outside every referenced span are
+    searched, and only a complete GPS directory (1-32 ascending GPS tags with known types, a latitude
+    or longitude of 3 RATIONALs, no next directory, values also unreferenced) counts.
+    """
+    e = layout.endian
+    live = sorted((s.start, s.end) for s in layout.spans if s.end > s.start)
+    free = bytearray(b"\x01") * len(tiff)  # 1 = unreferenced
+    for start, end in live:
+        free[start:end] = bytes(end - start)
+    found: list[Span] = []
+    pos = 8
+    while pos + 6 <= len(tiff):
+        spans = _gps_directory_at(tiff, e, pos, free)
+        if spans is None:
+            pos += 2
+            continue
+        found += spans
+        for s in spans:
+            free[s.start : s.end] = bytes(s.end - s.start)
+        pos = spans[0].end + (spans[0].end % 2)
+    return found
+
+
+def _gps_directory_at(tiff: bytes, e: str, pos: int, free: bytearray) -> list[Span] | None:
+    (count,) = struct.unpack_from(e + "H", tiff, pos)
+    end = pos + 2 + 12 * count + 4
+    if not 1 <= count <= 32 or end > len(tiff) or not all(free[pos:end]):
+        return None
+    spans = [Span(pos, end, "orphaned GPS directory")]
+    last, has_position = -1, False
+    for i in range(count):
+        tag_id, type_id, n, value = struct.unpack_from(e + "HHII", tiff, pos + 2 + 12 * i)
+        if tag_id <= last or tag_id > MAX_GPS_TAG or type_id not in TYPE_SIZES or n == 0:
+            return None
+        last = tag_id
+        size = TYPE_SIZES[type_id] * n
+        if size > 4:
+            if value < 8 or value + size > len(tiff) or not all(free[value : value + size]):
+                return None
+            spans.append(Span(value, value + size, "orphaned GPS value"))
+        has_position |= tag_id in (_LAT, _LON) and type_id == _RATIONAL and n == 3
+    if not has_position or struct.unpack_from(e + "I", tiff, end - 4)[0] != 0:
+        return None
+    return spans

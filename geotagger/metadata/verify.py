@@ -13,7 +13,7 @@ from pathlib import Path
 from defusedxml import ElementTree as SafeET
 
 from geotagger.errors import MetadataError, WriteRefusedError
-from geotagger.metadata.exif_layout import map_layout
+from geotagger.metadata.exif_layout import map_layout, orphan_gps_spans
 from geotagger.metadata.read import read_metadata
 from geotagger.metadata.tiff import BytesSource, parse_tiff
 from geotagger.metadata.write_jpeg import EXIF_HEADER, GpsFix, exif_segments, parse_segments, read_ifd0
@@ -130,7 +130,8 @@ def _check_prefix(old_tiff: bytes, new_tiff: bytes, label: str | Path) -> None:
         at = old_ifd0.offset + 2 + 12 * old_ifd0.gps_index + 8
         allowed = set(range(at, at + 4))
         try:
-            zeroed = [(s.start, s.end) for s in map_layout(old_tiff, endian, old_ifd0.offset).gps]
+            layout = map_layout(old_tiff, endian, old_ifd0.offset)
+            zeroed = [(s.start, s.end) for s in layout.gps + orphan_gps_spans(old_tiff, layout)]
         except WriteRefusedError as exc:
             raise _fail(label, f"the old EXIF block cannot be mapped ({exc})") from exc
     if len(new_tiff) < len(old_tiff):

@@ -19,7 +19,7 @@ import struct
 from dataclasses import dataclass
 
 from geotagger.errors import UserInputError, WriteRefusedError
-from geotagger.metadata.exif_layout import map_layout
+from geotagger.metadata.exif_layout import map_layout, orphan_gps_spans
 from geotagger.metadata.tags import TYPE_IDS, tag
 
 EXIF_HEADER = b"Exif\x00\x00"
@@ -232,8 +232,9 @@ def patch_tiff(tiff: bytes, fix: GpsFix) -> bytes:
         at = ifd0.offset + 2 + 12 * ifd0.gps_index + 8
         out[at : at + 4] = struct.pack(endian + "I", gps_offset)
         # The replaced directory would stay readable as rationals: zero its table and values (they
-        # own their bytes alone, map_layout checked), so no old position survives in the file.
-        for span in layout.gps:
+        # own their bytes alone, map_layout checked), and any directory an earlier replace left, so
+        # no old position survives in the file.
+        for span in layout.gps + orphan_gps_spans(tiff, layout):
             out[span.start : span.end] = bytes(span.end - span.start)
         return bytes(out)
     new_ifd0 = len(out)
