@@ -104,3 +104,29 @@ def test_module_help_in_a_subprocess() -> None:
     )
     assert result.returncode == 0
     assert "index" in result.stdout and "status" in result.stdout and "list" in result.stdout
+
+
+def test_list_filter_error_says_what_is_wrong_in_the_status_column(capsys, tmp_path: Path) -> None:
+    """A readable photo whose EXIF is broken is not "ok" beside its error (issue 10, item 21), in
+    every format, and the index summary counts it among the errors it points to."""
+    photo = make_jpeg(tmp_path / "pics" / "typeerr.jpg", taken=datetime(2020, 1, 1))
+    data = photo.read_bytes()
+    at = data.find(b"\x87\x69\x00\x04")  # the ExifIFD pointer (big-endian TIFF): LONG -> ASCII
+    assert at > 0
+    photo.write_bytes(data[:at] + b"\x87\x69\x00\x02" + data[at + 4 :])
+    make_jpeg(tmp_path / "pics" / "fine.jpg", color=(5, 5, 5))
+    (tmp_path / "pics" / "broken.jpg").write_text("not a jpeg")
+    lib = str(tmp_path / "l.sqlite")
+    code, out, err = _run(capsys, "--library", lib, "index", str(tmp_path / "pics"))
+    assert code == 0 and "2 errors" in out and "list --filter error" in err
+
+    code, out, _ = _run(capsys, "--library", lib, "list", "--filter", "error", "--format", "json")
+    rows = {Path(r["path"]).name: r for r in json.loads(out)}
+    assert rows["typeerr.jpg"]["status"] == "metadata-error" and "ExifIFD" in rows["typeerr.jpg"]["error"]
+    assert rows["broken.jpg"]["status"] == "error" and "fine.jpg" not in rows
+    code, out, _ = _run(capsys, "--library", lib, "list", "--filter", "error")
+    line = next(x for x in out.splitlines() if "typeerr.jpg" in x)
+    assert " metadata-error " in line and " ok " not in line
+    code, out, _ = _run(capsys, "--library", lib, "list", "--format", "csv")
+    fine = next(r for r in csv.DictReader(io.StringIO(out)) if r["filename"] == "fine.jpg")
+    assert fine["status"] == "ok"

@@ -90,8 +90,8 @@ class _Run:
                 self.writer.mark_missing(result.row_id)
                 report.missing += 1
             return
-        if result.error:
-            report.errors += 1
+        if result.error or (result.meta is not None and result.meta.warnings):
+            report.errors += 1  # every row that `list --filter error` shows
         values = row_values(result)
         if result.row_id is not None:
             self.writer.update(result.row_id, values)

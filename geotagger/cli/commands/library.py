@@ -43,7 +43,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=run_status)
 
-    p = sub.add_parser("list", help="list photos of the library")
+    p = sub.add_parser(
+        "list",
+        help="list photos of the library",
+        description="status: ok, error (the file could not be read), metadata-error (read, but its "
+        "metadata had problems: see the error column), missing (the file is gone).",
+    )
     p.add_argument("--filter", choices=[f for f in FILTERS if f != "all"], help="only photos in this state")
     p.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
     p.set_defaults(run=run_list)
@@ -68,7 +73,7 @@ def run_index(args: argparse.Namespace, ctx: CliContext) -> int:
     if len(shown) < len(report.warnings):
         ctx.say(f"... and {len(report.warnings) - len(shown)} more warnings (-v shows all)")
     if report.errors > report.skipped:  # error rows exist; skipped paths were named in the warnings
-        ctx.say("files that could not be read: geotagger list --filter error")
+        ctx.say("files that could not be read, or whose metadata is broken: geotagger list --filter error")
     print(str(report))
     return 0
 
@@ -90,7 +95,7 @@ def run_status(args: argparse.Namespace, ctx: CliContext) -> int:
 def run_list(args: argparse.Namespace, ctx: CliContext) -> int:
     from geotagger.services import indexing  # loaded when the command runs
 
-    rows = indexing.list_photos(ctx.library, args.filter)
+    rows = [_status_says_why(row) for row in indexing.list_photos(ctx.library, args.filter)]
     if args.format == "table":
         # One line per photo even for names with newlines or tabs (CSV and JSON quote them instead).
         rows = [{k: _visible(v) for k, v in row.items()} for row in rows]
@@ -98,6 +103,17 @@ def run_list(args: argparse.Namespace, ctx: CliContext) -> int:
     else:
         print_rows(rows, indexing.LIST_COLUMNS, args.format)
     return 0
+
+
+METADATA_ERROR = "metadata-error"
+
+
+def _status_says_why(row: dict) -> dict:
+    """A readable photo whose metadata had problems is not plain "ok" beside its error: its status
+    says the metadata is what is wrong ("error" stays: the file itself could not be read)."""
+    if row.get("status") == "ok" and row.get("error"):
+        row["status"] = METADATA_ERROR
+    return row
 
 
 def _visible(value: object) -> object:
