@@ -141,3 +141,23 @@ def test_accept_refuses_more_precision_than_the_evidence_and_unreadable_photos(l
     assert decisions.accept(library, ok_id, candidate=0).level == "country"
     with pytest.raises(UserInputError, match="only readable photos"):
         decisions.accept(library, broken_id, lat=1.0, lon=2.0)
+
+
+def test_a_level_means_one_radius_for_manual_and_suggested_positions(library: Library, photos) -> None:
+    """accept --level city by hand is +-25 km, as a city suggestion is (issue 10, item 21); only a
+    precise hand placement (exact) keeps its tighter radius."""
+    from geotagger.locate.fusion.model import _radius_for
+
+    for level in ("city", "region", "country"):
+        decision = decisions.accept(library, photos["plain.jpg"], lat=46.5586, lon=7.9067, level=level)
+        assert decision.radius_km == _radius_for(level) == decisions.LEVEL_RADIUS_KM[level]
+    exact = decisions.accept(library, photos["plain.jpg"], lat=46.5586, lon=7.9067)
+    assert exact.level == "exact" and exact.radius_km == 0.1 < decisions.LEVEL_RADIUS_KM["exact"]
+
+
+def test_accept_level_city_through_the_cli(library: Library, photos, capsys) -> None:
+    from geotagger.cli.main import main
+
+    args = ["--library", library.location, "accept", str(photos["plain.jpg"]), "--lat", "46.5586"]
+    assert main([*args, "--lon", "7.9067", "--level", "city"]) == 0
+    assert "(city, ±25 km," in capsys.readouterr().out

@@ -27,9 +27,12 @@ from geotagger.services.selection import find_photo
 
 ACTION_ACCEPT = "accept"
 ACTION_REJECT = "reject"
-# Uncertainty radius (km) of a position the user placed by hand at a level (a click is precise); a
-# candidate accepted coarser than its evidence takes LEVEL_RADIUS_KM, what the level means in suggestions.
-MANUAL_RADIUS_KM = {"exact": 0.1, "city": 10.0, "region": 100.0, "country": 500.0}
+# Uncertainty radius (km) of a position the user placed by hand. A level means one radius everywhere
+# (LEVEL_RADIUS_KM: what it means in suggestions, confidences and written files), so a placement the
+# user calls "city" is +-25 km like a city suggestion; only a precise placement (a click on the map, a
+# typed coordinate: level "exact") keeps its own tighter radius.
+HAND_PLACED_RADIUS_KM = 0.1
+MANUAL_RADIUS_KM = {**LEVEL_RADIUS_KM, "exact": HAND_PLACED_RADIUS_KM}
 _REAL_GPS = (GPS_FROM_EXIF, GPS_FROM_XMP)
 
 
