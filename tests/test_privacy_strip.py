@@ -260,3 +260,64 @@ def test_strip_export_of_every_camera_sample(library, tmp_path: Path) -> None:
     for path, reason in report.skipped:
         assert reason.strip() and "\n" not in reason, path
     print(f"{len(report.items)} exported, {len(report.skipped)} skipped: {report.skipped}")
+
+
+@pytest.mark.parametrize("mode", ["strip", "city"])
+def test_old_position_after_accept_force_and_write_is_not_exported(
+    library, tmp_path: Path, mode: str
+) -> None:
+    """An in-place write appends a new GPS directory; the old one may stay in the file as rationals."""
+    from geotagger.services import decisions, writing
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    original = _jpeg(photos, "moved.jpg", fx.insert_segments(fx.plain_jpeg(), fx.exif_app1(fx.exif_block())))
+    indexing.index(library, [photos], workers=0)
+    decisions.accept(library, str(original), lat=46.5775, lon=7.9120, level="exact", force=True)
+    assert writing.write(library).written == 1
+    indexing.index(library, [photos], workers=0)
+    report = exporting.export(library, tmp_path / "out", filter="all", location=mode)
+    assert report.skipped == [] and len(report.items) == 1
+    copy = report.folder / report.items[0].dest_name
+    assert fx.leaked_bytes(copy) == []  # the first position, as rationals or text
+    assert fx.leaked_bytes(copy, 46.5775, 7.9120) == []  # the written one
+    found = fx.exiftool_locations(copy)
+    if mode == "strip":
+        assert found == {}
+    else:
+        assert abs(found["GPS:GPSLatitude"] - 46.5775) > 1e-3
+
+
+def _warnings(folder: Path) -> dict[str, int]:
+    rows = fx.json.loads(
+        fx.subprocess.run(
+            ["exiftool", "-json", "-q", "-q", "-validate", "-a", str(folder)], capture_output=True, text=True
+        ).stdout
+    )
+    counts = {}
+    for row in rows:  # "OK" or "2 Warnings (1 minor)"
+        first = str(row.get("Validate", "OK")).split()[0]
+        counts[Path(row["SourceFile"]).name] = int(first) if first.isdigit() else 0
+    return counts
+
+
+def test_stripping_camera_samples_adds_no_warning_and_decodes(tmp_path: Path) -> None:
+    """In-place stripping keeps every structure valid: exiftool -validate counts never grow."""
+    samples = _samples()
+    if not samples:
+        pytest.skip("shared exif samples absent")
+    before, after = tmp_path / "before", tmp_path / "after"
+    before.mkdir()
+    after.mkdir()
+    for i, sample in enumerate(samples):
+        shutil.copyfile(sample, before / f"{i:03d}_{sample.name}")
+        shutil.copyfile(sample, after / f"{i:03d}_{sample.name}")
+    changed = [p for p in sorted(after.iterdir()) if strip_gps(p)]
+    assert changed and all(scan_bytes(p.read_bytes()) == [] for p in after.iterdir())
+    old, new = _warnings(before), _warnings(after)
+    assert {name: (old[name], n) for name, n in new.items() if n > old[name]} == {}
+    for path in changed:
+        if path.suffix.lower() in (".heic", ".heif"):
+            import pillow_heif
+
+            assert pillow_heif.open_heif(path).size  # still decodes

@@ -59,18 +59,22 @@ def zero_ifd(buf: bytearray, start: int, end: int, offset: int, order: str) -> N
     buf[offset:table_end] = bytes(table_end - offset)
 
 
-def _is_gps_table(buf: bytearray, at: int, end: int, order: str) -> bool:
+def _is_gps_table(buf: bytearray, at: int, end: int, order: str, *, need_coordinate: bool = True) -> bool:
+    """Whether the bytes at ``at`` are a GPS directory: distinct GPS tag numbers only (0..31)."""
+    if at + 2 > end:
+        return False
     (count,) = struct.unpack_from(order + "H", buf, at)
     if at + 2 + count * 12 + 4 > end:
         return False
-    last, coordinate = -1, False
+    tags: set[int] = set()
+    coordinate = False
     for i in range(count):
         tag, kind, n, _value = struct.unpack_from(order + "HHII", buf, at + 2 + 12 * i)
-        if tag > 31 or tag <= last or kind not in TYPE_SIZES or n == 0 or n > 0xFFFF:
+        if tag > 31 or tag in tags or kind not in TYPE_SIZES or n == 0 or n > 0xFFFF:
             return False
-        last = tag
+        tags.add(tag)
         coordinate = coordinate or (tag in (2, 4, 20, 22) and kind in (5, 10) and n == 3)
-    return coordinate
+    return coordinate or not need_coordinate
 
 
 def zero_orphan_gps(buf: bytearray, start: int, end: int, order: str) -> bool:
@@ -141,7 +145,10 @@ def strip_tiff_block(buf: bytearray, start: int, end: int | None = None, depth: 
                 found = strip_jpeg_in_place(buf, start + thumb_offset, thumb_end, depth + 1) or found
         if gps_entry is not None:
             at, value = gps_entry
-            zero_ifd(buf, start, end, start + value, order)
+            # A pointer that leads to another directory (seen in the wild: an empty GPSInfo entry
+            # holding the Exif IFD's offset) is dropped without zeroing what it points at.
+            if _is_gps_table(buf, start + value, end, order, need_coordinate=False):
+                zero_ifd(buf, start, end, start + value, order)
             tail_end = table + count * 12 + 4  # the entries after it and the next-IFD offset move up
             buf[at : tail_end - 12] = buf[at + 12 : tail_end]
             buf[tail_end - 12 : tail_end] = bytes(12)
