@@ -321,3 +321,19 @@ def test_stripping_camera_samples_adds_no_warning_and_decodes(tmp_path: Path) ->
             import pillow_heif
 
             assert pillow_heif.open_heif(path).size  # still decodes
+
+
+def test_tiff_pixels_that_look_like_gps_directories_are_left_alone(tmp_path: Path) -> None:
+    """16-bit pixels of small values often read as a GPS entry table; only metadata is searched."""
+    import numpy as np
+    from PIL import Image
+
+    pixels = np.random.default_rng(0).integers(0, 40, size=(4000, 4000)).astype("<u2").tobytes()
+    path = tmp_path / "dark16.tif"
+    Image.frombytes("I;16", (4000, 4000), pixels).save(path)
+    fx.exiftool_write(path, f"-GPSLatitude={fx.LAT}", "-GPSLatitudeRef=N", f"-GPSLongitude={fx.LON}")
+    assert strip_gps(path) is True
+    with Image.open(path) as image:
+        assert image.tobytes() == pixels
+    assert fx.exiftool_locations(path) == {}
+    assert scan_bytes(path.read_bytes()) == []

@@ -55,7 +55,7 @@ class Finding:
     lon: float | None = None
 
     def __str__(self) -> str:
-        return f"{self.carrier} {self.value}".strip()
+        return " ".join(f"{self.carrier} {self.value}".split())  # one line, whatever the file held
 
 
 def _xmp_number(text: str) -> float | None:
@@ -167,22 +167,39 @@ _CANDIDATE = {
 }
 
 
-def _gps_candidates(data: bytes, tiff: int, order: str) -> list[int]:
+def _gps_candidates(data: bytes, tiff: int, order: str, pixels: list[tuple[int, int]] = ()) -> list[int]:
     """Offsets where a GPS directory could start: a small count, then a GPS tag number (0..31).
-    Inside a JPEG or PNG the EXIF block is at most 64 KB; a TIFF file is searched whole."""
+    Inside a JPEG or PNG the EXIF block is at most 64 KB; a TIFF file is searched whole, except its
+    pixel data (strips, tiles, thumbnails), which may hold any bytes at all."""
     end = len(data) if tiff == 0 else min(len(data), tiff + 65536)
     if tiff >= 10 and data[tiff - 10 : tiff - 8] == b"\xff\xe1":  # a JPEG APP1: its length bounds it
         end = min(end, tiff - 8 + int.from_bytes(data[tiff - 8 : tiff - 6], "big"))
-    return [m.start() for m in _CANDIDATE[order].finditer(data, tiff + 8, end)]
+    hits, pos = [], tiff + 8
+    for lo, hi in sorted(pixels) + [(end, end)]:
+        if lo > pos:
+            hits += [m.start() for m in _CANDIDATE[order].finditer(data, pos, min(lo, end))]
+        pos = max(pos, hi)
+        if pos >= end:
+            break
+    return hits
+
+
+def _numbers(data: bytes, tiff: int, order: str, entry: int) -> list[int]:
+    _tag, kind, n, value = struct.unpack_from(order + "HHII", data, entry)
+    width = {3: 2, 4: 4}.get(kind)
+    if width is None or n > 1 << 20:
+        return []
+    at = entry + 8 if width * n <= 4 else tiff + value
+    raw = data[at : at + width * n]
+    return [
+        int.from_bytes(raw[i : i + width], "little" if order == "<" else "big")
+        for i in range(0, len(raw), width)
+    ]
 
 
 def _scan_tiff(data: bytes, tiff: int, where: str, out: list[Finding]) -> None:
     order = "<" if data[tiff : tiff + 2] == b"II" else ">"
-    # Every GPS-shaped table after the header, referenced or not: orphans are found the same way.
-    for at in _gps_candidates(data, tiff, order):
-        found = _gps_table(data, tiff, at, order)
-        if found is not None:
-            out.append(Finding(f"{where} {found.carrier}", found.value, found.lat, found.lon))
+    pixels: list[tuple[int, int]] = []
     todo, seen = [struct.unpack_from(order + "I", data, tiff + 4)[0]], set()
     while todo and len(seen) < 256:
         offset = todo.pop()
@@ -193,21 +210,32 @@ def _scan_tiff(data: bytes, tiff: int, where: str, out: list[Finding]) -> None:
         (count,) = struct.unpack_from(order + "H", data, at)
         if at + 2 + 12 * count + 4 > len(data):
             continue
+        entries = {}
         for i in range(count):
-            tag, kind, n, value = struct.unpack_from(order + "HHII", data, at + 2 + 12 * i)
+            entry = at + 2 + 12 * i
+            tag, kind, n, value = struct.unpack_from(order + "HHII", data, entry)
+            entries[tag] = entry
             size = _TYPE_SIZE.get(kind, 1) * n
-            body = (
-                data[at + 10 + 12 * i : at + 14 + 12 * i]
-                if size <= 4
-                else data[tiff + value : tiff + value + size]
-            )
+            body = data[entry + 8 : entry + 12] if size <= 4 else data[tiff + value : tiff + value + size]
             if tag in (0x8769, 0xA005, 0x8825):
                 todo.append(value)
+            elif tag == 0x014A:
+                todo += _numbers(data, tiff, order, entry)
             elif tag == 33723:
                 _scan_iptc(body, where, out)
             elif tag == 34377:
                 _scan_irb(body, where, out)
+        for first, second in ((0x0111, 0x0117), (0x0144, 0x0145), (0x0201, 0x0202)):
+            if first in entries and second in entries:
+                starts = _numbers(data, tiff, order, entries[first])
+                sizes = _numbers(data, tiff, order, entries[second])
+                pixels += [(tiff + a, tiff + a + b) for a, b in zip(starts, sizes, strict=False)]
         todo.append(struct.unpack_from(order + "I", data, at + 2 + 12 * count)[0])
+    # Every GPS-shaped table outside the pixels, referenced or not: orphans are found the same way.
+    for at in _gps_candidates(data, tiff, order, pixels):
+        found = _gps_table(data, tiff, at, order)
+        if found is not None:
+            out.append(Finding(f"{where} {found.carrier}", found.value, found.lat, found.lon))
 
 
 def _png_blobs(data: bytes) -> list[tuple[str, bytes]]:

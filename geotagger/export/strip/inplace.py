@@ -77,15 +77,54 @@ def _is_gps_table(buf: bytearray, at: int, end: int, order: str, *, need_coordin
     return coordinate or not need_coordinate
 
 
-def zero_orphan_gps(buf: bytearray, start: int, end: int, order: str) -> bool:
-    """Zero every GPS-directory-shaped table in the block, referenced or not; True if any."""
+def _gaps(start: int, end: int, data: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The parts of [start, end) outside the image data ranges (pixels are never searched)."""
+    gaps, pos = [], start
+    for lo, hi in sorted(data):
+        if lo > pos:
+            gaps.append((pos, min(lo, end)))
+        pos = max(pos, hi)
+    if pos < end:
+        gaps.append((pos, end))
+    return [(lo, hi) for lo, hi in gaps if lo < hi]
+
+
+def zero_orphan_gps(
+    buf: bytearray, start: int, end: int, order: str, image_data: list[tuple[int, int]] = ()
+) -> bool:
+    """Zero every GPS-directory-shaped table in the block outside its image data (strips, tiles,
+    thumbnail), referenced or not; True if any."""
     found = False
-    for match in _GPS_TABLE[order].finditer(bytes(buf[start:end])):
-        at = start + match.start()
-        if any(buf[at : at + 2]) and _is_gps_table(buf, at, end, order):
-            zero_ifd(buf, start, end, at, order)
-            found = True
+    view = bytes(buf)
+    for lo, hi in _gaps(start, end, list(image_data)):
+        for match in _GPS_TABLE[order].finditer(view, lo, hi):
+            at = match.start()
+            if any(buf[at : at + 2]) and _is_gps_table(buf, at, end, order):
+                zero_ifd(buf, start, end, at, order)
+                found = True
     return found
+
+
+def _image_data(buf: bytearray, start: int, order: str, entries: dict[int, tuple[int, int, int, int]]):
+    """(start, end) of the pixel data a directory points to: strips, tiles, a JPEG thumbnail."""
+    ranges = []
+    for offsets_tag, counts_tag in ((0x0111, 0x0117), (0x0144, 0x0145), (THUMB_OFFSET, THUMB_LENGTH)):
+        if offsets_tag not in entries or counts_tag not in entries:
+            continue
+        offsets, counts = (_array(buf, start, order, *entries[t]) for t in (offsets_tag, counts_tag))
+        ranges += [(start + o, start + o + n) for o, n in zip(offsets, counts, strict=False)]
+    return ranges
+
+
+def _array(buf: bytearray, start: int, order: str, at: int, kind: int, n: int, value: int) -> list[int]:
+    code = {3: "H", 4: "I", 16: "Q"}.get(kind)
+    if code is None or n > 1_000_000:
+        return []
+    size = struct.calcsize(code) * n
+    where = at + 8 if size <= 4 else start + value
+    if where + size > len(buf):
+        return []
+    return list(struct.unpack_from(f"{order}{n}{code}", buf, where))
 
 
 def _shrink_entry(buf: bytearray, at: int, kind: int, old: bytes, new: bytes, order: str, where: int) -> None:
@@ -103,6 +142,7 @@ def strip_tiff_block(buf: bytearray, start: int, end: int | None = None, depth: 
     u32 = lambda at: struct.unpack_from(order + "I", buf, at)[0]  # noqa: E731
     found = False
     queue, seen = [(u32(start + 4), True)], set()
+    image_data: list[tuple[int, int]] = []
     while queue and len(seen) < MAX_IFDS:
         offset, chain = queue.pop()
         at_ifd = start + offset
@@ -115,9 +155,12 @@ def strip_tiff_block(buf: bytearray, start: int, end: int | None = None, depth: 
             raise MetadataError("an EXIF directory runs past its block")
         next_ifd = u32(table + 12 * count)
         gps_entry = thumb_offset = thumb_length = None
+        pixel_tags: dict[int, tuple[int, int, int, int]] = {}
         for i in range(count):
             at = table + 12 * i
             tag, kind, n, value = struct.unpack_from(order + "HHII", buf, at)
+            if tag in (0x0111, 0x0117, 0x0144, 0x0145, THUMB_OFFSET, THUMB_LENGTH):
+                pixel_tags[tag] = (at, kind, n, value)
             size = TYPE_SIZES.get(kind, 1) * n
             data_at = at + 8 if size <= 4 else start + value
             inside = data_at + size <= end
@@ -139,6 +182,7 @@ def strip_tiff_block(buf: bytearray, start: int, end: int | None = None, depth: 
                 if new != old.rstrip(b"\x00") and new != old:
                     _shrink_entry(buf, at, kind, old, new, order, data_at)
                     found = True
+        image_data += _image_data(buf, start, order, pixel_tags)
         if thumb_offset and thumb_length and start + thumb_offset < end and depth < MAX_DEPTH:
             thumb_end = min(end, start + thumb_offset + thumb_length)
             if buf[start + thumb_offset : start + thumb_offset + 2] == b"\xff\xd8":
@@ -156,7 +200,7 @@ def strip_tiff_block(buf: bytearray, start: int, end: int | None = None, depth: 
             found = True
         if chain and next_ifd:
             queue.append((next_ifd, True))
-    return zero_orphan_gps(buf, start, end, order) or found
+    return zero_orphan_gps(buf, start, end, order, image_data) or found
 
 
 def _segments(buf: bytearray, start: int, end: int):
