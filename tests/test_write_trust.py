@@ -497,7 +497,7 @@ def test_dry_run_table_shows_values_and_fits_the_terminal(
         "46.55860",
         "7.90670",
         "city",
-        "±10 km",
+        "±25 km",
         "EXIF + sidecar",
         "11.jpg",
         "…",
