@@ -337,3 +337,37 @@ def test_tiff_pixels_that_look_like_gps_directories_are_left_alone(tmp_path: Pat
         assert image.tobytes() == pixels
     assert fx.exiftool_locations(path) == {}
     assert scan_bytes(path.read_bytes()) == []
+
+
+def test_damaged_carriers_give_a_metadata_error_or_a_clean_copy(tmp_path: Path) -> None:
+    """Seeded byte flips and truncations: stripping raises MetadataError (the photo is skipped with
+    that reason) or returns bytes; the scanner never raises; never another exception."""
+    from geotagger.errors import MetadataError
+
+    seeds = []
+    for name, build in CARRIERS.items():
+        folder = tmp_path / name
+        folder.mkdir()
+        path = build(folder)
+        seeds.append((path.suffix, path.read_bytes()))
+    rng = random.Random(int(os.environ.get("GEOTAGGER_SEED", "10")))
+    for _trial in range(TRIALS * 40):
+        suffix, data = rng.choice(seeds)
+        buf = bytearray(data)
+        for _ in range(rng.randint(1, 8)):
+            at = rng.randrange(min(len(buf), 8192))
+            buf[at] = rng.choice([0, 0xFF, rng.randrange(256), buf[at] ^ (1 << rng.randrange(8))])
+        if rng.random() < 0.2:
+            buf = buf[: rng.randrange(len(buf))]
+        scan_bytes(bytes(buf))
+        try:
+            new, _found = strip_bytes(bytes(buf), suffix)
+        except MetadataError:
+            continue
+        scan_bytes(new)
+
+
+def test_a_truncated_exif_block_is_reported_not_raised() -> None:
+    data = fx.plain_jpeg()[:-2] + b"Exif\x00\x00MM\x00*\x00\x00"  # the header's IFD0 offset cut off
+    findings = scan_bytes(data)
+    assert [f.carrier for f in findings] == ["file EXIF block that cannot be read to the end"]

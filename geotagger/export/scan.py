@@ -295,11 +295,17 @@ def scan_bytes(data: bytes, needles: tuple[bytes, ...] = (), label: str = "") ->
                 m.start() for m in re.finditer(rb"II\*\x00\x08\x00\x00\x00|MM\x00\*\x00\x00\x00\x08", blob)
             )
         for start in sorted(starts):
-            _scan_tiff(blob, start, where, out)
+            try:
+                _scan_tiff(blob, start, where, out)
+            except (struct.error, IndexError, ValueError):  # fail closed: unread is not clean
+                out.append(Finding(f"{where} EXIF block that cannot be read to the end", f"at byte {start}"))
         for packet in _XMP_PACKETS.finditer(blob):
             _scan_xmp(packet.group(), where, out)
         for irb in re.finditer(rb"8BIM\x04\x04", blob):
-            _scan_irb(blob[irb.start() :], where, out)
+            try:
+                _scan_irb(blob[irb.start() :], where, out)
+            except (struct.error, IndexError, ValueError):
+                out.append(Finding(f"{where} IPTC block that cannot be read", f"at byte {irb.start()}"))
         for needle in needles:
             if needle and needle in blob:
                 out.append(Finding(f"{where} the original coordinate's bytes", repr(needle)[:40]))
