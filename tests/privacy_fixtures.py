@@ -310,3 +310,19 @@ def exiftool_locations(path: Path) -> dict[str, object]:
 def leaked_bytes(path: Path, lat: float = LAT, lon: float = LON) -> list[bytes]:
     data = path.read_bytes()
     return [n for n in needles(lat, lon) if n in data]
+
+
+def extended_xmp_segments(extended: bytes, chunk: int = 300) -> list[bytes]:
+    """The main XMP packet naming the extension by its MD5 GUID, then the extension in APP1 chunks."""
+    import hashlib
+
+    guid = hashlib.md5(extended).hexdigest().upper().encode()
+    main = xmp_packet(
+        '<rdf:Description rdf:about="" xmlns:xmpNote="http://ns.adobe.com/xmp/note/"'
+        f' xmpNote:HasExtendedXMP="{guid.decode()}"/>'
+    )
+    segments = [xmp_app1(main)]
+    for offset in range(0, len(extended), chunk):
+        head = b"http://ns.adobe.com/xmp/extension/\x00" + guid + struct.pack(">II", len(extended), offset)
+        segments.append(segment(0xE1, head + extended[offset : offset + chunk]))
+    return segments

@@ -71,6 +71,15 @@ def _webp(folder: Path) -> Path:
     return path
 
 
+def _saved(path: Path, fmt: str, **metadata: bytes) -> Path:
+    if fmt == "HEIF":
+        import pillow_heif
+
+        pillow_heif.register_heif_opener()
+    make_image((64, 48)).save(path, fmt, **metadata)
+    return path
+
+
 def _with_sidecar(path: Path, packet: bytes) -> Path:
     path.with_name(path.name + ".xmp").write_bytes(packet)
     return path
@@ -134,6 +143,12 @@ CARRIERS = {
         d, "orphan.jpg", fx.insert_segments(fx.plain_jpeg(), fx.exif_app1(fx.exif_block(orphan=True)))
     ),
     "webp-exif": _webp,
+    "webp-xmp": lambda d: _saved(d / "xmp.webp", "WEBP", xmp=fx.EXIF_XMP),
+    "png-eXIf": lambda d: _saved(d / "exif_chunk.png", "PNG", exif=b"Exif\x00\x00" + fx.exif_block()),
+    "heic-xmp": lambda d: _saved(d / "xmp.heic", "HEIF", xmp=fx.EXIF_XMP),
+    "jpeg-extended-xmp": lambda d: _jpeg(
+        d, "extended.jpg", fx.insert_segments(fx.plain_jpeg(), *fx.extended_xmp_segments(fx.EXIF_XMP))
+    ),
     "heic-exif": lambda d: _heic(d, "exif.heic", b"Exif\x00\x00" + fx.exif_block()),
     "heic-sidecar-only": lambda d: _with_sidecar(_heic(d, "side.heic"), fx.EXIF_XMP),
 }
