@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from types import TracebackType
 
@@ -17,6 +18,17 @@ class Library:
         self.catalog = Catalog(self.location)
         base = self.catalog.path or default_library_path()
         self.data_dir: Path = library_data_dir(base)
+        self.catalog_identity = self._catalog_identity()
+
+    def _catalog_identity(self) -> tuple[int, int] | None:
+        """(device, inode) of the catalog file as opened: a write checks the path still names it."""
+        if self.catalog.path is None:
+            return None
+        try:
+            st = os.stat(self.catalog.path)
+        except OSError:
+            return None
+        return st.st_dev, st.st_ino
 
     def side_dir(self, name: str) -> Path:
         """A subfolder of the library's side data (thumbnails, embeddings, backups), created on demand."""

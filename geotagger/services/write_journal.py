@@ -82,7 +82,8 @@ class CatalogGuard:
 
     def __init__(self, lib: Library) -> None:
         self.path = lib.catalog.path
-        self.identity = self._identity()
+        # the file the library opened (a GUI keeps it open for hours), else the one there now
+        self.identity = getattr(lib, "catalog_identity", None) or self._identity()
 
     def _identity(self) -> tuple[int, int] | None:
         if self.path is None:
@@ -365,6 +366,7 @@ def reconcile(lib: Library) -> list[int]:
                         r.status, r.error, r.finished_at = FAILED, f"could not be settled: {exc}", now()
 
         _commit(lib, "the settled journal", settle)
+        _text_journal(lib, f"settled {group[0].status}", "", group)
         for r in group:
             log.warning(
                 "write record %s for %s was left %s by an interrupted run", r.id, r.target_path, r.status

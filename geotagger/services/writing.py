@@ -24,6 +24,7 @@ names of that level and above.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -64,10 +65,22 @@ from geotagger.services.write_journal import (
     reconcile,
 )
 from geotagger.services.write_lock import writer_lock
+from geotagger.services.write_undo import UndoResult, undo
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DONE", "FAILED", "PENDING", "UNDONE", "UNDOING", "FileChange", "reconcile", "undo", "write"]
+__all__ = [
+    "DONE",
+    "FAILED",
+    "PENDING",
+    "UNDOING",
+    "UNDONE",
+    "FileChange",
+    "UndoResult",
+    "reconcile",
+    "undo",
+    "write",
+]
 JPEG_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".jfif"})
 _SAME_GPS_DEG = 1e-6  # the catalog's GPS and a fresh read agree (both come from the same reader)
 
@@ -264,7 +277,8 @@ def write(
         raise UserInputError(f"place names must go to one of {', '.join(PLACE_NAME_MODES)}")
     progress = progress or NullProgress()
     report = WriteReport(dry_run=dry_run)
-    with writer_lock(lib.catalog.path):
+    # a dry run changes nothing, so it neither waits for nor blocks a writer
+    with writer_lock(lib.catalog.path) if not dry_run else contextlib.nullcontext():
         guard = journal.CatalogGuard(lib)
         if not dry_run:
             report.reconciled = reconcile(lib)
@@ -386,90 +400,3 @@ def _roll_back(
         journal.set_group(lib, records, FAILED, f"rolled back: {reason}", label=label)
     except journal.JournalError as exc:  # the files are back; the catalog will reconcile them
         log.error("%s", exc)
-
-
-# --- undo ------------------------------------------------------------------------------------------
-
-
-class UndoResult(list):  # type: ignore[type-arg]
-    """The undone write records (newest first) and, per photo that could not be undone, why."""
-
-    def __init__(self, records: Sequence[WriteRecord] = (), failures: Sequence[tuple[str, str]] = ()) -> None:
-        super().__init__(records)
-        self.failures: list[tuple[str, str]] = list(failures)
-
-
-def undo(lib: Library, last: int = 1) -> UndoResult:
-    """Restore the exact previous bytes of the last ``last`` written photos (newest first).
-
-    Sidecars geotagger created are removed. The photo goes back to "accepted" with the GPS it had before.
-    A photo that cannot be undone (changed since, unreadable) is reported in ``failures`` and the others
-    are still undone; when none could be, the first reason is raised.
-    """
-    if last < 1:
-        raise UserInputError("--last must be 1 or more")
-    with writer_lock(lib.catalog.path):
-        reconcile(lib)
-        with lib.catalog.reader() as session:
-            records = session.scalars(
-                select(WriteRecord).where(WriteRecord.status == DONE).order_by(WriteRecord.id.desc())
-            ).all()
-            session.expunge_all()
-        groups: dict[tuple[int | None, int | None], list[WriteRecord]] = {}
-        for record in records:
-            key = (record.photo_id, record.decision_id)
-            if key not in groups and len(groups) == last:
-                continue
-            groups.setdefault(key, []).append(record)
-        undone: list[int] = []
-        failures: list[tuple[str, str]] = []
-        first_error: GeotaggerError | None = None
-        for group in groups.values():
-            try:
-                _undo_group(lib, group)
-            except journal.JournalError:
-                raise
-            except (GeotaggerError, OSError) as exc:
-                failures.append((group[-1].target_path, _reason(exc)))
-                if first_error is None:
-                    first_error = exc if isinstance(exc, GeotaggerError) else MetadataError(_reason(exc))
-                continue
-            undone.extend(r.id for r in group)
-        if first_error is not None and not undone:
-            raise first_error
-        with lib.catalog.reader() as session:
-            result = session.scalars(select(WriteRecord).where(WriteRecord.id.in_(undone))).all()
-            session.expunge_all()
-    return UndoResult(sorted(result, key=lambda r: r.id, reverse=True), failures)
-
-
-def _undo_group(lib: Library, group: list[WriteRecord]) -> None:
-    """One photo's records: checked, journaled "undoing", restored, then "undone" in one transaction."""
-    label = group[-1].target_path
-    written: dict[int, bytes] = {}
-    for record in group:
-        target = Path(record.target_path)
-        current = sha256_file(target)
-        if current == record.before_sha256:
-            continue
-        if current != record.after_sha256:
-            raise MetadataError(
-                f"{target} was changed after geotagger wrote it; not undoing"
-                + (f" (the previous version is kept in {record.backup_path})" if record.backup_path else "")
-            )
-        check_writable(target)
-        journal._old_bytes(record)  # the backup is there and intact, before anything changes
-        written[record.id] = target.read_bytes()
-    journal.set_group(lib, group, UNDOING, label=label)
-    restored: list[WriteRecord] = []
-    try:
-        for record in group:
-            if record.id in written:
-                restored.append(record)
-                journal.restore_record(record)
-    except (GeotaggerError, OSError) as exc:
-        for record in reversed(restored):  # back to the written state: the photo stays "written"
-            journal.put_back(Path(record.target_path), written[record.id])
-        journal.set_group(lib, group, DONE, f"undo failed: {_reason(exc)}", label=label)
-        raise
-    journal.set_group(lib, group, UNDONE, revert=True, label=label)
