@@ -386,3 +386,16 @@ def test_a_truncated_exif_block_is_reported_not_raised() -> None:
     data = fx.plain_jpeg()[:-2] + b"Exif\x00\x00MM\x00*\x00\x00"  # the header's IFD0 offset cut off
     findings = scan_bytes(data)
     assert [f.carrier for f in findings] == ["file EXIF block that cannot be read to the end"]
+
+
+def test_the_original_coordinate_as_text_anywhere_keeps_the_copy_out(library, tmp_path: Path) -> None:
+    """A carrier nobody strips (a JPEG comment): the byte search finds the coordinate, so the copy is
+    not exported and the report says why."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    comment = fx.segment(0xFE, f"shot at {fx.LAT:.6f},{fx.LON:.6f}".encode())
+    _jpeg(photos, "comment.jpg", fx.insert_segments(fx.plain_jpeg(), fx.exif_app1(fx.exif_block()), comment))
+    indexing.index(library, [photos], workers=0)
+    report = exporting.export(library, tmp_path / "out", filter="all", location="strip")
+    assert report.items == [] and len(report.skipped) == 1
+    assert "original coordinate" in report.skipped[0][1]

@@ -323,8 +323,9 @@ def coordinate_needles(data: bytes, lat: float | None, lon: float | None) -> tup
     file) in its own byte order, and the decimal text of the catalog's coordinate."""
     needles: set[bytes] = set()
     for value in (lat, lon):
-        if value is not None:
-            needles.add(f"{abs(value):.5f}".encode())
+        text = f"{abs(value):.6f}".rstrip("0") if value is not None else ""
+        if len(text.partition(".")[2]) >= 3:  # "47.37" is too common a number to mean this spot
+            needles.add(text.encode())
     for start in (m.end() for m in re.finditer(rb"Exif\x00\x00(?=II\*\x00|MM\x00\*)", data)):
         order = "<" if data[start : start + 2] == b"II" else ">"
         for at in _gps_candidates(data, start, order):
