@@ -74,7 +74,8 @@ def test_every_sample_jpeg_written_safely_and_undone(corpus: Path, library) -> N
         assert not changed, (name, sorted(changed)[:5])
         assert positions[name]["GPSLatitude"] == pytest.approx(LAT, abs=1e-6), name
         assert positions[name]["GPSLongitude"] == pytest.approx(LON, abs=1e-6), name
-        assert positions[name]["GPSHPositioningError"] == pytest.approx(10_000), name
+        # a hand placement at city level is ±25 km, what city means everywhere (4a8a7b4)
+        assert positions[name]["GPSHPositioningError"] == pytest.approx(25_000), name
         assert scan_data(path.read_bytes()) == before_scan[name], name
     for sidecar in sidecars:
         photo = sidecar.with_name(sidecar.name[: -len(".xmp")])
