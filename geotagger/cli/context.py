@@ -6,7 +6,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from geotagger.cli.progress import RichProgress
+from geotagger.cli.progress import LineProgress, RichProgress
 from geotagger.errors import NotFoundError
 from geotagger.progress import CancelToken, NullProgress, Progress
 
@@ -22,6 +22,7 @@ class CliContext:
     may_create: bool = False  # only commands that add photos create a new catalog
     cancel: CancelToken = field(default_factory=CancelToken)
     _library: Library | None = None
+    _lines: list[LineProgress] = field(default_factory=list)
 
     @property
     def library(self) -> Library:
@@ -38,10 +39,20 @@ class CliContext:
         return self._library
 
     def progress(self) -> Progress:
-        """A progress bar on an interactive terminal, nothing otherwise."""
-        if self.quiet or not sys.stderr.isatty():
+        """A progress bar on an interactive terminal; plain progress lines when stderr is a file or
+        a pipe (a long run is never silent); nothing with -q."""
+        if self.quiet:
             return NullProgress()
-        return RichProgress()
+        if sys.stderr.isatty():
+            return RichProgress()
+        lines = LineProgress()
+        self._lines.append(lines)
+        return lines
+
+    def stop_progress(self) -> None:
+        """End progress lines before an error line, so that line is the last one."""
+        for lines in self._lines:
+            lines.finish()
 
     def say(self, message: str) -> None:
         """A status line for people (stderr, so stdout stays machine-readable)."""
@@ -49,5 +60,6 @@ class CliContext:
             print(message, file=sys.stderr)
 
     def close(self) -> None:
+        self.stop_progress()
         if self._library is not None:
             self._library.close()

@@ -102,9 +102,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.run(args, ctx) or 0)
     except GeotaggerError as exc:
+        ctx.stop_progress()
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
+        ctx.stop_progress()
         print("error: interrupted; the work done so far is kept and the next run resumes", file=sys.stderr)
         return 130
     except BrokenPipeError:
