@@ -118,3 +118,47 @@ def test_a_full_disk_while_writing_is_a_catalog_error(tmp_path: Path) -> None:
             assert session.connection().exec_driver_sql("SELECT name FROM albums").scalar() == "A"
     finally:
         catalog.close()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file size limit")
+def test_a_file_size_limit_while_indexing_is_one_line_and_the_catalog_still_opens(tmp_path: Path) -> None:
+    """``ulimit -f`` hit while the catalog grows: SQLite's "disk I/O error" becomes one CatalogError
+    line (it was an OperationalError traceback), and what was committed before stays readable."""
+    import resource
+
+    from tests.factories import make_jpeg
+
+    for i in range(150):
+        make_jpeg(tmp_path / "pics" / f"{i:03d}_{'x' * 150}.jpg", size=(16, 16), color=(i % 250, 1, 1))
+    catalog = tmp_path / "lib" / "library.sqlite"
+    (tmp_path / "empty").mkdir()
+    assert run_cli(["--library", str(catalog), "-q", "index", str(tmp_path / "empty")])[0] == 0
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    size = catalog.stat().st_size
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size + 48 * 1024, resource.RLIM_INFINITY))
+
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "geotagger",
+            "--library",
+            str(catalog),
+            "-q",
+            "index",
+            "--workers",
+            "0",
+            str(tmp_path / "pics"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        preexec_fn=limit,
+        timeout=120,
+    )
+    assert run.returncode == 1 and run.stderr.count("\n") == 1, run.stderr
+    assert run.stderr.startswith("error: cannot read or write the catalog") and "disk I/O error" in run.stderr
+    code, err = run_cli(["--library", str(catalog), "status"])
+    assert code == 0, err
