@@ -71,6 +71,19 @@ def _schema_spans(catalog: Path) -> list[tuple[int, int, str]]:
     return spans
 
 
+def _pages_of(catalog: Path, table: str) -> list[int]:
+    """Page numbers of a table and its indexes (empty where SQLite lacks the dbstat table)."""
+    with contextlib.closing(sqlite3.connect(catalog)) as con:
+        try:
+            names = [table] + [
+                n for (n,) in con.execute("SELECT name FROM sqlite_master WHERE tbl_name = ?", (table,))
+            ]
+            marks = ",".join("?" * len(names))
+            return [p for (p,) in con.execute(f"SELECT pageno FROM dbstat WHERE name IN ({marks})", names)]
+        except sqlite3.OperationalError:
+            return []
+
+
 def _copy(base: Path, out: Path, label: str) -> Path:
     target = out / label / "library.sqlite"
     target.parent.mkdir(parents=True)
@@ -143,6 +156,15 @@ def hostile_catalogs(base: Path, out: Path, flips: int, seed: int = 10) -> Itera
         data[i] = rng.randrange(256)
     garbage.write_bytes(bytes(data))
     yield "garbage-pages", garbage
+    # Damage only the photos table's pages: the catalog opens fine, the queries hit the noise.
+    pages = _pages_of(base, "photos")
+    if pages:
+        rows = _copy(base, out, "garbage-rows")
+        data = bytearray(rows.read_bytes())
+        for page in pages:
+            data[(page - 1) * 4096 : page * 4096] = bytes(rng.randrange(256) for _ in range(4096))
+        rows.write_bytes(bytes(data))
+        yield "garbage-rows", rows
 
 
 def run_cli(argv: list[str]) -> tuple[int, str]:

@@ -34,9 +34,18 @@ def test_every_command_refuses_every_hostile_catalog_in_one_line(tmp_path: Path)
             code, err = run_cli(["--library", str(catalog), *args])
             tries += 1
             problem = verdict(code, err)
+            if label == "garbage-rows":
+                # only the photos table is noise: a command that never reads it may succeed (no
+                # quick_check on open, see catalog/db.py); one that reads it must fail in one line
+                reads_photos = command[0] not in ("suggestions", "undo", "tracks") and command[:2] != (
+                    "album",
+                    "list",
+                )
+                if code == 0 and not reads_photos and "Traceback" not in err:
+                    problem = None
             if problem is None and before is not None and catalog.read_bytes() != before:
                 problem = "the damaged catalog was changed"
-            if problem is None and "damaged" not in err and label not in ("folder", "photo"):
+            if problem is None and code == 1 and "damaged" not in err and label not in ("folder", "photo"):
                 problem = f"the message does not say the catalog is damaged: {err.strip()}"
             if problem:
                 failures.append(f"{label} / {command[0]}: {problem}")

@@ -158,7 +158,11 @@ def _check_schema(connection: Connection, path: object) -> None:
     actual = table_columns(connection)
     if applied_table.name not in actual:
         if actual:
-            raise damaged(path, f"it has tables but no {applied_table.name} table recording its schema")
+            raise damaged(
+                path,
+                f"it has tables but no {applied_table.name} table recording its schema "
+                "(or it is another program's database)",
+            )
         return  # a new, empty database
     applied = set(
         connection.execute(applied_table.select().with_only_columns(applied_table.c.name)).scalars()
