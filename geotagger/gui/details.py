@@ -251,7 +251,7 @@ class DetailsPane(QWidget):
         lines = [f"<b>{cand.index + 1}. {rich(cand.label)}</b> ±{cand.radius_km:g} km"]
         if cand.evidence_text:
             lines.append(rich(cand.evidence_text))
-        self.evidence.setText("<br>".join(lines))
+        self.evidence.setText(f"<p style='white-space:pre-wrap'>{'<br>'.join(lines)}</p>")
         self.concepts.set_concepts(cand.concepts)
         self.candidate_selected.emit(index)
 

@@ -24,7 +24,8 @@ def plain_label(text: str = "", parent: QWidget | None = None) -> QLabel:
 
 def rich(text: str) -> str:
     """``text`` escaped for a place that renders rich text (line breaks kept)."""
-    return html.escape(text, quote=False).replace("\n", "<br>")
+    lines = text.replace("\r\n", "\n").replace("\r", "\n")
+    return html.escape(lines, quote=False).replace("\n", "<br>")
 
 
 def tooltip(text: str) -> str:

@@ -99,13 +99,18 @@ def page_data(page_html: str) -> dict:
     return json.loads(page_html[start : page_html.index("</script>", start)])
 
 
+def html_text(text: str) -> str:
+    """``text`` for an HTML text node or attribute; CR as a reference (the parser turns a raw CR into LF)."""
+    return html.escape(unicode_text(text), quote=True).replace("\r", "&#13;")
+
+
 def point_popup(title: str, lines: Sequence[str] = (), image: str | None = None) -> str:
     """A small escaped popup: optional thumbnail, bold title, detail lines."""
     parts = []
     if image:
-        parts.append(f'<img class="gt-thumb" src="{html.escape(unicode_text(image), quote=True)}" alt="">')
-    parts.append(f"<b>{html.escape(unicode_text(title))}</b>")
-    parts.extend(f"<br>{html.escape(unicode_text(line))}" for line in lines)
+        parts.append(f'<img class="gt-thumb" src="{html_text(image)}" alt="">')
+    parts.append(f"<b>{html_text(title)}</b>")
+    parts.extend(f"<br>{html_text(line)}" for line in lines)
     return "".join(parts)
 
 

@@ -186,6 +186,22 @@
       state.map.getContainer().classList.toggle("gt-placing", !!on);
     },
 
+    /* For tests and diagnostics: each library marker's title and what its popup holds, parsed in an
+       inert document (DOMParser runs no script and loads no image). */
+    libraryMarkers: function () {
+      var parser = new DOMParser();
+      return (state.library ? state.library.getLayers() : []).map(function (marker) {
+        var popup = marker.getPopup();
+        var doc = parser.parseFromString(popup ? String(popup.getContent()) : "", "text/html");
+        var bold = doc.body.querySelector("b");
+        var elements = Array.prototype.map.call(doc.body.querySelectorAll("*"), function (el) {
+          return [el.tagName.toLowerCase()].concat(Array.prototype.map.call(el.attributes, function (a) {
+            return a.name; })).join(" ");
+        });
+        return { title: marker.options.title, popupTitle: bold ? bold.textContent : null, elements: elements };
+      });
+    },
+
     /* For tests and diagnostics: how many things are drawn. */
     counts: function () {
       return { library: state.library ? state.library.getLayers().length : 0,
