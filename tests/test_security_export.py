@@ -3,11 +3,14 @@ markers, a photo that cannot be decoded is a note rather than a traceback, and t
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import struct
 import xml.etree.ElementTree as ET
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import pytest
 
@@ -56,6 +59,21 @@ def test_the_page_data_cannot_leave_its_script_element(library, hostile, tmp_pat
     body = page.split('id="geotagger-data">', 1)[1].split("</script>", 1)[0]
     assert not set(body) & {"<", ">", "&", "\u2028", "\u2029"}
     assert len(page_data(page)["points"]) == len(hostile)
+
+
+def test_open_photo_links_reach_the_copy(library, tmp_path: Path) -> None:
+    """'#', '?' and '%' are URL syntax: unencoded, 'Party {#1}.jpg' linked to 'Party {' (a fragment)."""
+    for i, stem in enumerate(["Party {#1}", "a%41b", "what?", "sp ace"]):
+        make_photo(tmp_path / "p" / f"{stem}.jpg", lat=46.5 + i, lon=7.9)
+    indexing.index(library, [tmp_path / "p"], workers=0)
+    report = exporting.export(library, tmp_path / "out", filter="all", html_map=True)
+    hrefs = [
+        re.search(r'<a href="([^"]*)"', p["popup"]).group(1)
+        for p in page_data(report.files["html"].read_text("utf-8"))["points"]
+    ]
+    resolved = sorted(unquote(urlsplit(html.unescape(href)).path) for href in hrefs)
+    assert resolved == sorted(item.dest_name for item in report.items)
+    assert all((report.folder / name).is_file() for name in resolved)
 
 
 def _heic_with_cut_bitstream(path: Path) -> Path:

@@ -15,6 +15,7 @@ import re
 import xml.etree.ElementTree as ET
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
@@ -228,6 +229,8 @@ def test_export_in_every_format_shows_the_literal_text(
             elements = marker["elements"]
             assert set(elements) <= {"a href", "b", "br", "img class src alt"}, marker
             assert [elements.count(e) for e in ("a href", "b", "img class src alt")] == [1, 1, 1], marker
+        links = sorted(unquote(urlparse(m["link"]).path) for m in markers)  # "open photo" finds the copy
+        assert links == sorted(str(report.folder / item.dest_name) for item in report.items)
         assert _js(qtbot, browser, "document.title") == _doc_title(label)
         assert _js(qtbot, browser, "String(window.pwned)") == "undefined"
     finally:

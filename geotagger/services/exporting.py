@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 from geotagger.catalog import Photo
 from geotagger.catalog.schema import STATUS_OK
@@ -80,14 +80,16 @@ def _noting_thumbnail(lib: Library, report: ExportReport) -> Callable[[int], Pat
         try:
             return indexing.thumbnail(lib, photo_id)
         except GeotaggerError as exc:
-            report.notes.append((paths.get(photo_id, str(photo_id)), f"on the map without a thumbnail: {exc}"))
+            report.notes.append(
+                (paths.get(photo_id, str(photo_id)), f"on the map without a thumbnail: {exc}")
+            )
             raise
 
     return thumbnail_for
 
 
 def _html_map(items: list[ExportItem], folder: Path, name: str) -> Path:
-    from geotagger.maps.page import MapPoint, build_map_page, point_popup
+    from geotagger.maps.page import MapPoint, build_map_page, html_text, point_popup
 
     points = []
     for item in items:
@@ -95,7 +97,8 @@ def _html_map(items: list[ExportItem], folder: Path, name: str) -> Path:
             continue
         lines = [line for line in (item.place, item.taken_text) if line]
         popup = point_popup(item.title, lines, image=item.thumbnail_name)
-        link = f'<br><a href="{html.escape(item.dest_name or "", quote=True)}">open photo</a>'
+        # A relative URL: '#', '?' and '%' in a file name would otherwise cut or change the link.
+        link = f'<br><a href="{html_text(quote(item.dest_name or ""))}">open photo</a>'
         points.append(MapPoint(item.lat, item.lon, item.title, item.photo_id, popup + link))
     return build_map_page(folder / "map.html", points, title=name)
 

@@ -194,11 +194,13 @@
         var popup = marker.getPopup();
         var doc = parser.parseFromString(popup ? String(popup.getContent()) : "", "text/html");
         var bold = doc.body.querySelector("b");
+        var anchor = doc.body.querySelector("a");
         var elements = Array.prototype.map.call(doc.body.querySelectorAll("*"), function (el) {
           return [el.tagName.toLowerCase()].concat(Array.prototype.map.call(el.attributes, function (a) {
             return a.name; })).join(" ");
         });
-        return { title: marker.options.title, popupTitle: bold ? bold.textContent : null, elements: elements };
+        return { title: marker.options.title, popupTitle: bold ? bold.textContent : null, elements: elements,
+                 link: anchor ? new URL(anchor.getAttribute("href"), document.baseURI).href : null };
       });
     },
 
