@@ -114,3 +114,19 @@ def test_candidate_label_and_evidence_stay_text(qtbot, library, hostile_photo: i
     assert red_pixels(pane) == 0
     tip = pane.candidates.topLevelItem(0).toolTip(1)
     assert shown_as(tip).splitlines()[:2] == [hostile, f"between {IMG_NAME} and <b>b.jpg</b>"]
+
+
+def test_gui_thumbnailer_reports_an_undecodable_heic_once(qtbot, library, tmp_path: Path, caplog) -> None:
+    from tests.test_security_export import _heic_with_cut_bitstream
+
+    _heic_with_cut_bitstream(tmp_path / "h" / "cut.heic")
+    indexing.index(library, [tmp_path / "h"], workers=0)
+    (photo_id,) = browse.photo_ids(library)
+    loader = ThumbnailLoader(lambda pid: indexing.thumbnail(library, pid))
+    with caplog.at_level("WARNING", logger="geotagger.gui.thumbnails"):
+        assert loader.pixmap(photo_id) is None
+        qtbot.waitUntil(lambda: bool(caplog.records), timeout=10000)
+        assert loader.wait()
+        assert loader.pixmap(photo_id) is None  # the placeholder stays; not retried
+    (record,) = caplog.records
+    assert "cut.heic: cannot decode the image (EOFError" in record.getMessage()
