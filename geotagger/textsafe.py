@@ -7,6 +7,7 @@ literally and escaped by the writer (ElementTree, json, html.escape).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from typing import Any
@@ -16,6 +17,7 @@ REPLACEMENT = "\ufffd"
 # Characters XML 1.0 cannot carry even as character references: C0 controls other than tab, LF and CR,
 # UTF-16 surrogates and the non-characters U+FFFE/U+FFFF.
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 # Inside an HTML <script> element the parser looks for "</script", "<!--" and "<script" whatever the
@@ -46,6 +48,15 @@ def unicode_text(text: str) -> str:
 def xml_text(text: str) -> str:
     """``text`` with the characters XML 1.0 cannot represent replaced by U+FFFD (the rest is kept)."""
     return _XML_INVALID.sub(REPLACEMENT, unicode_text(text))
+
+
+def terminal_text(text: str) -> str:
+    """``text`` safe to print: control characters (ESC sequences could rewrite the terminal), bidi
+    overrides and bytes that are not UTF-8 shown as \\xNN / \\uNNNN escapes; the rest as it is."""
+    if _SURROGATE.search(text):
+        with contextlib.suppress(UnicodeEncodeError):  # other lone surrogates are escaped below
+            text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def script_json(value: Any) -> str:

@@ -102,6 +102,15 @@ def test_undecodable_heic_is_a_note_not_a_traceback(library, tmp_path: Path, cap
     assert thumbs["fine.jpg"] and (folder / thumbs["fine.jpg"]).is_file()
 
 
+def test_cli_prints_no_terminal_control_sequences(library, tmp_path: Path, capsys) -> None:
+    """A file name holding ESC sequences (retitle the terminal, clear it) is printed escaped."""
+    _heic_with_cut_bitstream(tmp_path / "photos" / "\x1b]0;owned\x07\x1b[2J.heic")  # gets a note
+    indexing.index(library, [tmp_path / "photos"], workers=0)
+    assert _cli(library, "export", str(tmp_path / "out"), "--html") == 0
+    out, err = capsys.readouterr()
+    assert "\x1b" not in out + err and "\\x1b]0;owned\\x07\\x1b[2J.heic" in out + err
+
+
 def test_geojson_names_the_exported_thumbnails(library, hostile, tmp_path: Path) -> None:
     report = exporting.export(library, tmp_path / "out", filter="all", geojson=True, html_map=True)
     features = json.loads(report.files["geojson"].read_text(encoding="utf-8"))["features"]

@@ -8,6 +8,7 @@ from pathlib import Path
 from geotagger.cli.context import CliContext
 from geotagger.export.privacy import LOCATION_MODES
 from geotagger.services.filters import FILTERS
+from geotagger.textsafe import terminal_text
 
 ORDER = 85
 
@@ -54,8 +55,8 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
         cancel=ctx.cancel,
     )
     for path, reason in report.skipped:
-        ctx.say(f"skipped {path}: {reason}")
+        ctx.say(terminal_text(f"skipped {path}: {reason}"))
     for path, note in report.notes:
-        ctx.say(f"note {path}: {note}")
-    print(report.summary())
+        ctx.say(terminal_text(f"note {path}: {note}"))
+    print(terminal_text(report.summary()))
     return 0
