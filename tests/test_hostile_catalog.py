@@ -23,6 +23,7 @@ from tests.hostile_catalogs import COMMANDS, build_base, hostile_catalogs, run_c
 TRIALS = int(os.environ.get("GEOTAGGER_TRIALS", "2"))
 
 
+@pytest.mark.slow  # ~26 catalogs x 14 commands (about 3 s on an idle machine)
 def test_every_command_refuses_every_hostile_catalog_in_one_line(tmp_path: Path) -> None:
     base = build_base(tmp_path)
     failures = []
@@ -77,6 +78,7 @@ def test_a_missing_writes_table_is_found_on_open(tmp_path: Path) -> None:
         Catalog(base.catalog)
 
 
+@pytest.mark.slow  # three real processes
 def test_real_processes_print_one_line(tmp_path: Path) -> None:
     """The same through the installed entry point: nothing but the one line reaches stderr."""
     base = build_base(tmp_path)
