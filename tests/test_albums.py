@@ -85,3 +85,14 @@ def test_album_cli(library, tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert main(["--library", location, "album", "add", "Nope", photos[0].path]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["error: no album named 'Nope'"]
+
+
+def test_an_album_is_found_by_the_name_it_was_created_with(library, tmp_path: Path) -> None:
+    """create_album trims and NFC-normalises the name; every later lookup must do the same."""
+    photos = _add_photos(library, tmp_path)
+    albums.create_album(library, " Cafe\u0301 ")  # stored as "Café" (NFC)
+    assert albums.add_photos(library, " Cafe\u0301 ", [photos[0].id]) == 1
+    assert albums.album_photo_ids(library, "Caf\u00e9") == [photos[0].id]
+    assert albums.remove_photos(library, "Café ", [photos[0].id]) == 1
+    albums.delete_album(library, "  Café")
+    assert albums.list_albums(library) == []

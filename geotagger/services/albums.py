@@ -39,6 +39,7 @@ def _check_name(name: str) -> str:
 def _get(session: Session, name: str) -> Album:
     if not is_catalog_text(name):
         raise NotFoundError(f"no album named '{printable(name)}' (album names are UTF-8 text)")
+    name = unicodedata.normalize("NFC", name.strip())  # as create_album stored it
     album = session.scalar(select(Album).where(Album.name == name))
     if album is None:
         raise NotFoundError(f"no album named {name!r}")
