@@ -16,6 +16,7 @@ from geotagger import __version__
 from geotagger.cli import commands
 from geotagger.cli.context import CliContext
 from geotagger.errors import GeotaggerError
+from geotagger.textsafe import terminal_text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -103,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args, ctx) or 0)
     except GeotaggerError as exc:
         ctx.stop_progress()
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {terminal_text(str(exc))}", file=sys.stderr)  # one line, whatever a name holds
         return exc.exit_code
     except KeyboardInterrupt:
         ctx.stop_progress()

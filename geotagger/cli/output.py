@@ -9,6 +9,8 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from geotagger.textsafe import terminal_text
+
 FORMATS = ("table", "csv", "json")
 
 
@@ -40,7 +42,8 @@ def print_rows(
         for row in rows:
             writer.writerow({k: _cell(row.get(k), exact=True) for k in columns})
     else:
-        cells = [[_cell(row.get(k)) for k in columns] for row in rows]
+        # The table is for a terminal: a name's escape sequences or line breaks must not reach it.
+        cells = [[terminal_text(_cell(row.get(k))) for k in columns] for row in rows]
         widths = [max([_width(c)] + [_width(r[i]) for r in cells]) for i, c in enumerate(columns)]
         out.write("  ".join(_pad(c, w) for c, w in zip(columns, widths, strict=True)).rstrip() + "\n")
         for r in cells:
