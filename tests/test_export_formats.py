@@ -13,9 +13,9 @@ import gpxpy
 import pytest
 
 from geotagger.export.formats import GPX_NS, KML_NS, write_geojson, write_gpx, write_kml
-from geotagger.export.strip import strip_gps
 from geotagger.export.items import ExportItem
 from geotagger.export.naming import inside, safe_component, unique_name
+from geotagger.export.strip import strip_gps
 from tests.exiftool import exiftool_json
 from tests.factories import EXIF_SAMPLES, make_photo
 
