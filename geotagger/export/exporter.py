@@ -82,7 +82,7 @@ def _place_location(copy: Path, fix: GpsFix | None, address: dict[str, Any], not
         try:
             new = add_gps(old, fix)
             verify_jpeg_patch(old, new, fix, copy.name)
-            atomic_write(copy, new, keep_mtime=True, tag="export")
+            atomic_write(copy, new, keep_mtime=True)
             names = XmpLocation(None, names.city, names.state, names.country, names.country_code)
         except MetadataError as exc:  # refused (e.g. EXIF would exceed 64 KB): the sidecar carries it
             notes.append(f"location in an XMP sidecar ({exc})")

@@ -129,14 +129,9 @@ def atomic_write(
     data: bytes,
     *,
     keep_mtime: bool = True,
-    tag: str = "",
     mode_from: str | Path | None = None,
 ) -> None:
-    """Replace (or create) ``path`` with ``data`` atomically; keep the old mtime and permissions.
-
-    ``tag`` is accepted for older callers and ignored: temporary names are unique per process.
-    """
-    del tag
+    """Replace (or create) ``path`` with ``data`` atomically; keep the old mtime and permissions."""
     path = Path(path)
     check_writable(path)
     tmp = temp_path_for(path)
