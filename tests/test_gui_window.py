@@ -208,6 +208,7 @@ def test_index_accept_write_end_to_end(qtbot, library, tmp_path: Path, monkeypat
     best = window.current_details.candidates[0]
     qtbot.keyClick(window.grid, Qt.Key.Key_Return)
     wait_idle(qtbot, window)
+    original = (folder / "IMG_0002.jpg").read_bytes()
     window.act_write.trigger()
     wait_idle(qtbot, window)
     out = subprocess.run(
@@ -218,6 +219,23 @@ def test_index_accept_write_end_to_end(qtbot, library, tmp_path: Path, monkeypat
     ).stdout.split()
     assert [float(v) for v in out] == pytest.approx([best.lat, best.lon], abs=1e-5)
     assert window.sidebar.filter_count_text("written") == "Written  (1)"
+
+    # Ctrl+Z restores the exact bytes through the journaled, locked undo.
+    window.undo()
+    wait_idle(qtbot, window)
+    assert (folder / "IMG_0002.jpg").read_bytes() == original
+    assert window.sidebar.filter_count_text("written") == "Written  (0)"
+    assert "Undone:" in window.statusBar().currentMessage()
+
+    # A photo changed by another program after the write is not undone: the reason goes to the log.
+    window.act_write.trigger()
+    wait_idle(qtbot, window)
+    with (folder / "IMG_0002.jpg").open("ab") as fh:
+        fh.write(b"edited elsewhere")
+    window.undo()
+    wait_idle(qtbot, window)
+    assert "changed after geotagger wrote it" in window.logview.messages()
+    assert (folder / "IMG_0002.jpg").read_bytes().endswith(b"edited elsewhere")
 
 
 def test_map_follows_a_dark_palette(qtbot, filled_window) -> None:
