@@ -50,12 +50,18 @@ def xml_text(text: str) -> str:
     return _XML_INVALID.sub(REPLACEMENT, unicode_text(text))
 
 
+def escaped_bytes(text: str) -> str:
+    """A file name's bytes that are not UTF-8 (os.fsdecode's surrogate escapes) as \\xNN text: printable,
+    storable as UTF-8, and the same for the same name every time."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def terminal_text(text: str) -> str:
     """``text`` safe to print: control characters (ESC sequences could rewrite the terminal), bidi
     overrides and bytes that are not UTF-8 shown as \\xNN / \\uNNNN escapes; the rest as it is."""
     if _SURROGATE.search(text):
         with contextlib.suppress(UnicodeEncodeError):  # other lone surrogates are escaped below
-            text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            text = escaped_bytes(text)
     return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 

@@ -12,6 +12,8 @@ import stat as statmod
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 
+from geotagger.textsafe import escaped_bytes
+
 # Folders that hold caches or OS metadata rather than photos.
 SKIP_DIRS = frozenset({"@eaDir", "$RECYCLE.BIN", "System Volume Information", "__pycache__"})
 SIDECAR_EXT = ".xmp"
@@ -41,17 +43,12 @@ def normalise_extensions(extensions: Iterable[str]) -> frozenset[str]:
     return frozenset(e.lower() if e.startswith(".") else "." + e.lower() for e in extensions)
 
 
-def printable(path: str) -> str:
-    """A path safe to print and store: undecodable bytes (surrogate escapes) shown as \\xNN."""
-    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-
-
 def _valid_name(path: str, on_problem: Problem) -> bool:
     """The catalog stores UTF-8 text; a name with undecodable bytes is reported, not indexed."""
     try:
         path.encode("utf-8")
     except UnicodeEncodeError:
-        on_problem(printable(path), "skipped: the name is not valid UTF-8 (rename the file or folder)")
+        on_problem(escaped_bytes(path), "skipped: the name is not valid UTF-8 (rename the file or folder)")
         return False
     return True
 
@@ -89,7 +86,7 @@ def walk(
         try:
             st = os.stat(root)
         except OSError as exc:
-            on_problem(printable(root), f"cannot read: {_reason(exc)}")
+            on_problem(escaped_bytes(root), f"cannot read: {_reason(exc)}")
             continue
         if statmod.S_ISDIR(st.st_mode):
             yield from _walk_dir(root, st, extensions, on_problem, visited, with_stat)
@@ -97,7 +94,7 @@ def walk(
             if not _is_candidate(os.path.basename(root), extensions):
                 # Named by hand (index notes.txt): say so rather than catalogue a non-photo as broken.
                 suffix = os.path.splitext(root)[1] or "no extension"
-                on_problem(printable(root), f"skipped: not a photo type geotagger reads ({suffix})")
+                on_problem(escaped_bytes(root), f"skipped: not a photo type geotagger reads ({suffix})")
                 continue
             yield FileEntry(root, st.st_size, st.st_mtime_ns, None)
 
@@ -133,9 +130,9 @@ def _walk_dir(
                         elif with_stat and name.lower().endswith(SIDECAR_EXT):
                             sidecars[name.lower()] = (name, entry.stat().st_mtime_ns)
                     except OSError as exc:
-                        on_problem(printable(entry.path), f"skipped: {_reason(exc)}")
+                        on_problem(escaped_bytes(entry.path), f"skipped: {_reason(exc)}")
         except OSError as exc:
-            on_problem(printable(folder), f"cannot list folder: {_reason(exc)}")
+            on_problem(escaped_bytes(folder), f"cannot list folder: {_reason(exc)}")
             continue
         files.sort(key=lambda e: e.name)
         for entry in files:
@@ -147,7 +144,7 @@ def _walk_dir(
             try:
                 fst = entry.stat()
             except OSError as exc:  # vanished or dangling symlink
-                on_problem(printable(entry.path), f"skipped: {_reason(exc)}")
+                on_problem(escaped_bytes(entry.path), f"skipped: {_reason(exc)}")
                 continue
             if not statmod.S_ISREG(fst.st_mode):
                 continue
@@ -162,4 +159,4 @@ def _walk_dir(
             try:
                 stack.append((entry.path, entry.stat()))
             except OSError as exc:
-                on_problem(printable(entry.path), f"skipped folder: {_reason(exc)}")
+                on_problem(escaped_bytes(entry.path), f"skipped folder: {_reason(exc)}")

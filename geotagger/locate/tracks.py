@@ -23,6 +23,7 @@ import numpy as np
 from geotagger.errors import MetadataError, NotFoundError
 from geotagger.geo.metrics import haversine_km
 from geotagger.locate.candidate import Candidate
+from geotagger.textsafe import escaped_bytes
 
 MAX_GAP_S = 15 * 60.0  # further than this from any recorded point the track says nothing
 TRACK_SUFFIXES = (".gpx", ".kml", ".nmea", ".nma", ".log", ".txt")
@@ -67,17 +68,12 @@ def read_track(path: Path | str) -> TrackArrays:
         raise MetadataError(f"{path}: not a GPX, KML or NMEA track")
     if not rows:
         raise MetadataError(f"{path}: the track has no points with a time")
-    return to_arrays(_clean_name(name) or printable(path.stem), rows)
+    return to_arrays(_clean_name(name) or escaped_bytes(path.stem), rows)
 
 
 def _clean_name(name: str | None) -> str | None:
     """A name from inside a track file on one line (None when it has none)."""
     return " ".join((name or "").split()) or None
-
-
-def printable(text: str) -> str:
-    """File names may hold bytes that are not UTF-8 (surrogate escapes): shown as \\xNN instead."""
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def to_arrays(name: str, rows: list[tuple[float, float, float, float | None]]) -> TrackArrays:

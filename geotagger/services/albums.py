@@ -18,9 +18,9 @@ from geotagger.services.selection import (
     FILTERS,
     is_catalog_text,
     photo_ids_matching,
-    printable,
     resolve_photo_ids,
 )
+from geotagger.textsafe import escaped_bytes
 
 
 def _check_name(name: str) -> str:
@@ -30,7 +30,7 @@ def _check_name(name: str) -> str:
     if len(name) > 200:
         raise UserInputError("album names are at most 200 characters")
     if not is_catalog_text(name):  # bytes that were not UTF-8 on the command line
-        raise UserInputError(f"album name '{printable(name)}' is not valid UTF-8 text")
+        raise UserInputError(f"album name '{escaped_bytes(name)}' is not valid UTF-8 text")
     if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in name):
         raise UserInputError(f"album name {name!r} contains control characters")
     return name
@@ -38,7 +38,7 @@ def _check_name(name: str) -> str:
 
 def _get(session: Session, name: str) -> Album:
     if not is_catalog_text(name):
-        raise NotFoundError(f"no album named '{printable(name)}' (album names are UTF-8 text)")
+        raise NotFoundError(f"no album named '{escaped_bytes(name)}' (album names are UTF-8 text)")
     name = unicodedata.normalize("NFC", name.strip())  # as create_album stored it
     album = session.scalar(select(Album).where(Album.name == name))
     if album is None:

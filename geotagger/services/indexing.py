@@ -17,7 +17,8 @@ from geotagger.indexing.pipeline import IndexReport, run_index
 from geotagger.indexing.pool import POOL_KINDS
 from geotagger.progress import CancelToken, Progress
 from geotagger.services.library import Library
-from geotagger.services.selection import filter_clause, is_catalog_text, not_utf8, printable
+from geotagger.services.selection import filter_clause, is_catalog_text, not_utf8
+from geotagger.textsafe import escaped_bytes
 
 __all__ = ["IndexReport", "index", "list_photos", "status", "thumbnail"]
 
@@ -30,7 +31,7 @@ def _resolve_roots(paths: Sequence[Path | str]) -> list[str]:
     for raw in paths:
         path = Path(raw).expanduser()
         if not path.exists():
-            raise NotFoundError(f"no such file or folder: {printable(str(raw))}")
+            raise NotFoundError(f"no such file or folder: {escaped_bytes(str(raw))}")
         resolved = str(path.resolve())
         if not is_catalog_text(resolved):
             raise not_utf8(resolved, "index")

@@ -25,6 +25,7 @@ from geotagger.catalog.schema import (
 )
 from geotagger.errors import NotFoundError, UserInputError
 from geotagger.services.filters import FILTERS
+from geotagger.textsafe import escaped_bytes
 
 
 def filter_clause(name: str | None) -> ColumnElement[bool]:
@@ -55,11 +56,6 @@ def photo_ids_matching(session: Session, name: str | None) -> list[int]:
     )
 
 
-def printable(text: str) -> str:
-    """A path safe to print: bytes that are not UTF-8 (surrogate escapes) shown as \\xNN."""
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-
-
 def is_catalog_text(text: str) -> bool:
     """Whether a path can be stored in or looked up in the catalog, which keeps names as UTF-8 text
     (a name with bytes that are not UTF-8 reaches Python as surrogate escapes, which are not)."""
@@ -73,7 +69,7 @@ def is_catalog_text(text: str) -> bool:
 def not_utf8(path: str, doing: str) -> UserInputError:
     """The one message for a path the catalog cannot hold."""
     return UserInputError(
-        f"cannot {doing} {printable(path)}: its name is not valid UTF-8, and the catalog keeps names as "
+        f"cannot {doing} {escaped_bytes(path)}: its name is not valid UTF-8, and the catalog keeps names as "
         "UTF-8 text (rename the file or folder)"
     )
 
@@ -82,7 +78,7 @@ def find_photo(session: Session, ref: str | int) -> Photo:
     """A photo by catalog id or by path (absolute, or relative to the working directory)."""
     if isinstance(ref, str) and not is_catalog_text(ref):
         raise NotFoundError(
-            f"{printable(ref)} is not in the catalog: its name is not valid UTF-8, so it is never indexed "
+            f"{escaped_bytes(ref)} is not in the catalog: its name is not valid UTF-8, so it is never indexed "
             "(rename the file, then index its folder)"
         )
     if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit() and not os.path.exists(ref)):
@@ -98,7 +94,7 @@ def find_photo(session: Session, ref: str | int) -> Photo:
         photo = session.scalar(select(Photo).where(Photo.path == candidate))
         if photo is not None:
             return photo
-    raise NotFoundError(f"{printable(text)} is not in the catalog (index its folder first)")
+    raise NotFoundError(f"{escaped_bytes(text)} is not in the catalog (index its folder first)")
 
 
 def resolve_photo_ids(lib, refs: Iterable[str | int]) -> list[int]:  # noqa: ANN001 - Library (import cycle)

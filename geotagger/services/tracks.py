@@ -19,9 +19,10 @@ from sqlalchemy import delete, insert, select
 
 from geotagger.catalog.schema import Track, TrackPoint
 from geotagger.errors import GeotaggerError, NotFoundError
-from geotagger.locate.tracks import TRACK_SUFFIXES, TrackArrays, printable, read_track
+from geotagger.locate.tracks import TRACK_SUFFIXES, TrackArrays, read_track
 from geotagger.progress import CancelToken, Progress
 from geotagger.services.library import Library
+from geotagger.textsafe import escaped_bytes
 
 
 @dataclass
@@ -82,14 +83,14 @@ def import_tracks(
         with lib.catalog.reader() as session:
             known = session.scalar(select(Track.id).where(Track.fingerprint == digest))
         if known is not None:
-            report.already.append(printable(str(path)))
+            report.already.append(escaped_bytes(str(path)))
         else:
             try:
                 arrays = read_track(path)
             except GeotaggerError as exc:
                 if named:
                     raise
-                report.errors[printable(str(path))] = str(exc)
+                report.errors[escaped_bytes(str(path))] = str(exc)
                 arrays = None
             if arrays is not None:
                 report.imported.append(_store(lib, path, digest, arrays))
@@ -103,7 +104,7 @@ def import_tracks(
 def _store(lib: Library, path: Path, digest: str, arrays: TrackArrays) -> dict[str, Any]:
     with lib.catalog.writer() as session:
         track = Track(
-            path=printable(str(path.resolve())),  # shown, never opened again: text, not bytes
+            path=escaped_bytes(str(path.resolve())),  # shown, never opened again: text, not bytes
             name=arrays.name[:200],
             imported_at=datetime.now(UTC).replace(tzinfo=None),
             points=len(arrays),

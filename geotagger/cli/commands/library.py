@@ -96,9 +96,7 @@ def run_list(args: argparse.Namespace, ctx: CliContext) -> int:
     from geotagger.services import indexing  # loaded when the command runs
 
     rows = [_status_says_why(row) for row in indexing.list_photos(ctx.library, args.filter)]
-    if args.format == "table":
-        # One line per photo even for names with newlines or tabs (CSV and JSON quote them instead).
-        rows = [{k: _visible(v) for k, v in row.items()} for row in rows]
+    if args.format == "table":  # one line per photo: the table escapes newlines and control characters
         print_rows(rows, TABLE_COLUMNS, "table")
     else:
         print_rows(rows, indexing.LIST_COLUMNS, args.format)
@@ -114,9 +112,3 @@ def _status_says_why(row: dict) -> dict:
     if row.get("status") == "ok" and row.get("error"):
         row["status"] = METADATA_ERROR
     return row
-
-
-def _visible(value: object) -> object:
-    if isinstance(value, str) and not value.isprintable():
-        return "".join(c if c.isprintable() else repr(c)[1:-1] for c in value)
-    return value
