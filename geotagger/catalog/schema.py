@@ -177,3 +177,27 @@ class TrackPoint(Base):
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
     ele: Mapped[float | None] = mapped_column(Float)
+
+
+# Values of Clock.source: found by locate, or set by the user (which wins and survives re-estimation).
+CLOCK_ESTIMATED = "estimated"
+CLOCK_MANUAL = "manual"
+
+
+class Clock(Base):
+    """A camera clock offset for one device in one folder (optionally one period): the camera shows
+    ``offset_s`` seconds later than the true time (true time = file time - offset_s)."""
+
+    __tablename__ = "clocks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    device: Mapped[str] = mapped_column(String(200))  # camera_key "make|model|serial", "" when unknown
+    folder: Mapped[str] = mapped_column(Text)
+    period_start: Mapped[datetime | None] = mapped_column(DateTime)  # wall clock of the device; None: open
+    period_end: Mapped[datetime | None] = mapped_column(DateTime)
+    offset_s: Mapped[float] = mapped_column(Float)
+    support: Mapped[int] = mapped_column(Integer)  # photo pairs agreeing at that offset
+    confidence: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(16))  # confident | uncertain | unknown
+    source: Mapped[str] = mapped_column(String(16))  # estimated | manual
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
