@@ -1,0 +1,159 @@
+"""`geotagger clocks` list / set / clear, its errors, and the migration that adds the clocks table."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import inspect, text
+
+from geotagger.catalog import Catalog
+from geotagger.cli.main import main
+from geotagger.services import Library
+from geotagger.services.clocks import applied_clocks, estimate_clocks, list_clocks
+from tests.factories import make_jpeg
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def catalog(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> list[str]:
+    """A trip folder with a phone (GPS), a camera (no GPS) and a photo without Make/Model; another
+    folder with a second camera of the same make."""
+    start = datetime(2023, 6, 1, 10, 0, 0)
+    trip = tmp_path / "photos" / "trip"
+    for k in range(3):
+        make_jpeg(
+            trip / f"phone{k}.jpg",
+            taken=start + timedelta(hours=k),
+            make="Google",
+            model="Pixel 7",
+            lat=45.0 + k / 100,
+            lon=7.0,
+        )
+        make_jpeg(
+            trip / f"cam{k}.jpg", taken=start + timedelta(hours=k, minutes=61), make="FUJIFILM", model="X100V"
+        )
+    make_jpeg(trip / "scan.jpg", taken=start, make=None, model=None)
+    make_jpeg(tmp_path / "photos" / "home" / "x.jpg", taken=start, make="FUJIFILM", model="X-T4")
+    lib = ["--library", str(tmp_path / "cat.sqlite")]
+    assert run(capsys, *lib, "index", str(tmp_path / "photos"))[0] == 0
+    return lib
+
+
+def test_list_set_clear(catalog: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, *catalog, "clocks")
+    assert code == 0 and out.split() == [
+        "device",
+        "folder",
+        "offset",
+        "support",
+        "confidence",
+        "status",
+        "source",
+    ]
+
+    trip = str((tmp_path / "photos" / "trip").resolve())
+    code, _, err = run(capsys, *catalog, "clocks", "set", "fujifilm x100v", "-1h", "--folder", trip)
+    assert code == 0, err
+    assert "FUJIFILM X100V" in err and "-1 h 00 min" in err
+    code, _, err = run(capsys, *catalog, "clocks", "set", "X-T4", "+9h02m50s")
+    assert code == 0, err
+
+    code, out, _ = run(capsys, *catalog, "clocks", "list", "--format", "csv")
+    rows = {r["device"]: r for r in csv.DictReader(io.StringIO(out))}
+    assert rows["FUJIFILM X100V"]["offset_s"] == "-3600" and rows["FUJIFILM X100V"]["folder"] == trip
+    assert rows["FUJIFILM X-T4"]["offset_s"] == "32570" and rows["FUJIFILM X-T4"]["folder"] == "(all folders)"
+    assert {r["source"] for r in rows.values()} == {"manual"}
+
+    code, out, _ = run(capsys, *catalog, "clocks", "--format", "table")
+    assert "+9 h 02 min 50 s" in out and "-1 h 00 min" in out
+
+    code, _, err = run(capsys, *catalog, "clocks", "clear", "FUJIFILM X100V")
+    assert code == 0 and "removed 1" in err
+    code, out, _ = run(capsys, *catalog, "clocks", "--format", "json")
+    assert [r["device"] for r in json.loads(out)] == ["FUJIFILM X-T4"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("set", "Nikon", "+1h"), "no device matches 'Nikon'"),
+        (("set", "fujifilm", "+1h"), "matches several devices"),
+        (("set", "X100V", "+1x"), "not a clock offset"),
+        (("set", "X100V", "+1h", "--folder", "/nowhere/at/all"), "no indexed photos in folder"),
+        (("clear", "X100V"), "has no clock set by hand"),
+    ],
+)
+def test_errors_are_one_line(catalog: list[str], capsys: pytest.CaptureFixture[str], args, message) -> None:
+    code, out, err = run(capsys, *catalog, "clocks", *args)
+    assert code == 1 and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], err
+
+
+def test_unknown_camera_is_a_device(catalog: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, *catalog, "clocks", "set", "unknown camera", "+120")
+    assert code == 0, err
+    code, out, _ = run(capsys, *catalog, "clocks", "--format", "csv")
+    assert "unknown camera" in out
+
+
+def test_manual_wins_and_survives_estimation(catalog: list[str], tmp_path: Path, capsys) -> None:
+    lib = Library(tmp_path / "cat.sqlite")
+    try:
+        with lib.catalog.reader() as session:
+            ids = [pid for (pid,) in session.execute(text("SELECT id FROM photos")).all()]
+        rng = np.random.default_rng(0)
+        vectors = {pid: rng.normal(size=16) for pid in ids}  # unrelated looks: nothing to pin down
+        estimates = estimate_clocks(lib, vectors)
+        trip = str((tmp_path / "photos" / "trip").resolve())
+        assert estimates[("fujifilm|x100v|", trip)].status == "unknown"
+        assert estimates[("", trip)].status == "unknown"  # photos without Make/Model: the unknown device
+        assert ("google|pixel 7|", trip) not in estimates  # the reference (GPS) is not estimated
+        assert run(capsys, *catalog, "clocks", "set", "X100V", "+600")[0] == 0
+        estimate_clocks(lib, vectors)
+        rows = [r for r in list_clocks(lib) if r["device"] == "FUJIFILM X100V"]
+        assert {r["source"] for r in rows} == {"manual", "estimated"}
+        applied = applied_clocks(lib)[("fujifilm|x100v|", trip)]
+        assert applied.applied and applied.offset_s == 600 and applied.status == "manual"
+    finally:
+        lib.close()
+
+
+def test_migration_adds_the_clocks_table_to_an_older_catalog(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite"
+    catalog = Catalog(path)
+    with catalog.engine.begin() as connection:  # make it a catalog from before the clocks
+        connection.execute(text("DROP TABLE clocks"))
+        connection.execute(text("DELETE FROM schema_migrations WHERE name = 'm0006_clocks'"))
+    catalog.close()
+    catalog = Catalog(path)
+    try:
+        columns = {c["name"] for c in inspect(catalog.engine).get_columns("clocks")}
+        assert {
+            "device",
+            "folder",
+            "period_start",
+            "period_end",
+            "offset_s",
+            "support",
+            "confidence",
+            "status",
+            "source",
+            "updated_at",
+        } <= columns
+        with catalog.engine.connect() as connection:
+            names = connection.execute(text("SELECT name FROM schema_migrations")).scalars().all()
+        assert "m0006_clocks" in names
+    finally:
+        catalog.close()
