@@ -25,9 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_train(args: argparse.Namespace, ctx: CliContext) -> int:
-    from geotagger.services import locating  # loaded when the command runs
+    from geotagger.services import training  # loaded when the command runs
 
-    report = locating.train_library_model(
+    report = training.train_library_model(
         ctx.library, device=args.device, progress=ctx.progress(), cancel=ctx.cancel, five_crop=args.five_crop
     )
     print(report.summary())

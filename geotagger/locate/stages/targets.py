@@ -1,11 +1,17 @@
-"""What locating reads from the catalog: the geotagged photos (GPS in the file or an accepted exact
-position) and the photos to locate, as the points time evidence works on."""
+"""Stage 1: which photos to locate and what they are located from.
+
+The targets are the photos without GPS still open to suggestions (review state none/suggested); each
+becomes a PhotoPoint in ``run.points`` (the one place later stages read capture times from, so a clock
+stage can correct them). The geotagged photos (GPS in the file, or an accepted exact position) and the
+imported GPS tracks are what the evidence rests on.
+"""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select
 
@@ -17,9 +23,68 @@ from geotagger.catalog.schema import (
     Decision,
     Photo,
 )
+from geotagger.errors import NotFoundError, UserInputError
+from geotagger.locate.fusion import SOURCES
+from geotagger.locate.stages.run import LocateRun
 from geotagger.locate.time_evidence import PhotoPoint, camera_key, capture_seconds
-from geotagger.services.library import Library
+from geotagger.locate.tracks import SOURCE_TRACK
 from geotagger.services.pathscope import at_or_under
+
+if TYPE_CHECKING:
+    from geotagger.services.library import Library
+
+
+def check_request(
+    sources: Sequence[str] | None, paths: Sequence[Path | str] | None
+) -> tuple[tuple[str, ...], bool]:
+    """Check a locate request: (sources fusion works on, whether tracks are used).
+    ``sources`` None means all; unknown sources and missing paths are refused."""
+    requested = tuple(sources or (*SOURCES, SOURCE_TRACK))
+    unknown = set(requested) - {*SOURCES, SOURCE_TRACK}
+    if unknown:
+        raise UserInputError(
+            f"unknown evidence source(s): {', '.join(sorted(unknown))}; use {', '.join((*SOURCES, SOURCE_TRACK))}"
+        )
+    missing = [str(p) for p in paths or () if not Path(p).expanduser().exists()]
+    if missing:
+        raise NotFoundError(f"no such file or folder: {missing[0]}")
+    return tuple(s for s in requested if s != SOURCE_TRACK), SOURCE_TRACK in requested
+
+
+def select_targets(run: LocateRun) -> None:
+    """The photos to locate under ``run.paths`` (all when None) and their points."""
+    run.targets = target_photos(run.lib, run.paths)
+    run.points = {p.id: photo_point(p) for p in run.targets}
+    run.report.considered = len(run.targets)
+
+
+def load_known(run: LocateRun) -> None:
+    """The geotagged photos (with fingerprints) and, when tracks are used, the imported tracks."""
+    from geotagger.services.tracks import load_tracks
+
+    run.tracks = load_tracks(run.lib) if run.use_tracks else []
+    run.known, run.known_fps = known_points(run.lib)
+
+
+def require_evidence(run: LocateRun) -> None:
+    """Locating needs at least one geotagged photo or one GPS track."""
+    if not run.known and not run.tracks:
+        raise UserInputError(
+            "the library has no geotagged photos to learn from: place a few photos by hand "
+            "(geotagger accept PHOTO --lat X --lon Y), import a GPS track (geotagger tracks import FILE) "
+            "or import a global model (geotagger models import-semp PATH)"
+        )
+
+
+def open_points(run: LocateRun) -> list[PhotoPoint]:
+    """Every photo of the library still to locate, as points (training weighs the geotagged photos
+    towards their time gaps): the targets themselves when the run covers the whole library."""
+    if not run.paths:
+        return list(run.points.values())
+    return [photo_point(p) for p in target_photos(run.lib, None)]
+
+
+# -- reading the catalog ------------------------------------------------------------------------------------
 
 
 def photo_point(photo: Photo, lat: float | None = None, lon: float | None = None) -> PhotoPoint:

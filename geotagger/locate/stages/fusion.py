@@ -1,0 +1,18 @@
+"""Stage 7: each photo's ranked candidates: the track position first, then the fused pool, top 5."""
+
+from __future__ import annotations
+
+from geotagger.locate.fusion import MAX_CANDIDATES
+from geotagger.locate.stages.run import LocateRun
+
+
+def rank(run: LocateRun) -> None:
+    """``run.results``: photo id -> (suggestion key, candidates); no candidate counts as no evidence."""
+    for photo_id, found in run.evidence.items():
+        candidates = [found.track] if found.track is not None else []
+        if found.pool is not None and run.fusion is not None:
+            candidates += run.fusion.candidates(found.pool)
+        candidates = candidates[:MAX_CANDIDATES]
+        if not candidates:
+            run.report.no_evidence += 1
+        run.results[photo_id] = (run.keys[photo_id], candidates)
