@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from geotagger.locate.stages import embeddings, evidence, fusion, library_model, store, targets
+from geotagger.locate.stages import clocks, embeddings, evidence, fusion, library_model, store, targets
 from geotagger.locate.stages.run import LocateReport, LocateRun
 from geotagger.progress import CancelToken, Progress
 from geotagger.services.library import Library
@@ -62,6 +62,7 @@ def locate(
         targets.require_evidence(run)
         library_model.check(run)
         embeddings.embed(run)
+        clocks.correct(run)
         library_model.prepare(run)
         store.find_changed(run)
         evidence.collect(run)

@@ -37,7 +37,12 @@ def find_changed(run: LocateRun) -> None:
 
 def suggestion_key(run: LocateRun, photo: Photo, base: str) -> str:
     """What one photo's suggestions were computed for (``base``: what all photos share)."""
-    return hashlib.sha1(f"{photo.fingerprint}|{base}".encode()).hexdigest()[:16]
+    point = run.points.get(photo.id)
+    # The photo's clock as applied (status and corrected times): a changed clock recomputes only its photos.
+    clock = (
+        f"|clock:{getattr(point, 'clock', '')}:{point.local_s!r}:{point.utc_s!r}" if point is not None else ""
+    )
+    return hashlib.sha1(f"{photo.fingerprint}|{base}{clock}".encode()).hexdigest()[:16]
 
 
 def _key_base(run: LocateRun) -> str:
