@@ -22,14 +22,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-KERNEL_S = 60.0  # how close in time two photos of the same moment are (seconds)
+KERNEL_S = 45.0  # how close in time two photos of the same moment are (seconds)
 MAX_OFFSET_S = 15 * 3600.0  # time zones span UTC-12..UTC+14; clocks further off are not guessed
 ZONE_STEP_S = 1800.0  # time-zone offsets are whole or half hours
 SIM_FLOOR = 0.2  # cosine similarity below which a pair says nothing about the offset
+ZONE_PRIOR = 0.5  # extra weight of offsets within ZONE_DRIFT_S of a zone multiple
+ZONE_DRIFT_S = 120.0
 SNAP_RATIO = 0.9  # snap to the zone multiple when it keeps this share of the best score
 MIN_SUPPORT = 2  # fewer agreeing pairs than this: the clock is unknown
 UNKNOWN_MARGIN = 0.15  # a second offset within this share of the best score: unknown
-CONFIDENT = 0.2  # confidence from which an estimate is marked confident
+CONFIDENT = 0.15  # confidence from which an estimate is marked confident
 CANDIDATES_PER_PHOTO = 8  # offsets proposed by each unit photo (its most similar references)
 
 STATUS_CONFIDENT = "confident"
@@ -110,6 +112,7 @@ def estimate_offset(
     sim_floor: float = SIM_FLOOR,
     confident: float = CONFIDENT,
     max_offset_s: float = MAX_OFFSET_S,
+    zone_prior: float = ZONE_PRIOR,
 ) -> ClockEstimate:
     """The offset of ``unit``'s clock against the reference photos (see the module docstring)."""
     if len(unit) == 0 or len(refs) == 0:
@@ -128,16 +131,16 @@ def estimate_offset(
     zones = np.round(proposed / ZONE_STEP_S) * ZONE_STEP_S
     candidates = np.unique(np.round(np.concatenate([proposed, zones, [0.0]])))
     candidates = candidates[np.abs(candidates) <= max_offset_s]
-    scores = _scores(diff, w, candidates, kernel_s)
+    scores = _scores(diff, w, candidates, kernel_s) * _prior(candidates, zone_prior)
     best_i = int(np.argmax(scores))
     best, best_score = float(candidates[best_i]), float(scores[best_i])
     if best_score <= 0:
         return UNKNOWN
     best = _refine(diff, w, best, kernel_s)
-    best_score = float(_scores(diff, w, np.array([best]), kernel_s)[0])
+    best_score = float((_scores(diff, w, np.array([best]), kernel_s) * _prior(np.array([best]), zone_prior))[0])
     zone = round(best / ZONE_STEP_S) * ZONE_STEP_S
     if abs(best - zone) <= 2 * kernel_s:
-        zone_score = float(_scores(diff, w, np.array([zone]), kernel_s)[0])
+        zone_score = float(_scores(diff, w, np.array([zone]), kernel_s)[0]) * (1.0 + zone_prior)
         if zone_score >= SNAP_RATIO * best_score:
             best, best_score = float(zone), max(best_score, zone_score)
     apart = np.abs(candidates - best) > 3 * kernel_s
@@ -152,6 +155,13 @@ def estimate_offset(
         return ClockEstimate(best, pairs, confidence, STATUS_UNKNOWN, runner)
     status = STATUS_CONFIDENT if confidence >= confident else STATUS_UNCERTAIN
     return ClockEstimate(best, pairs, confidence, status, runner)
+
+
+def _prior(offsets: np.ndarray, zone_prior: float) -> np.ndarray:
+    """Clocks are mostly off by a time zone (whole or half hours) plus little drift: such offsets
+    weigh ``1 + zone_prior`` against any other."""
+    near = np.abs(offsets - np.round(offsets / ZONE_STEP_S) * ZONE_STEP_S) <= ZONE_DRIFT_S
+    return np.where(near, 1.0 + zone_prior, 1.0)
 
 
 def _refine(diff: np.ndarray, w: np.ndarray, offset: float, kernel_s: float) -> float:
