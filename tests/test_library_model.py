@@ -161,6 +161,12 @@ def test_library_with_two_geotagged_photos_still_gets_honest_suggestions() -> No
     q = next(p for p in points if p.lat is None)
     cands = fusion.candidates(EvidenceContext(known, trained.library).pool(q, emb[q.id]))
     assert cands[0].source == "time"  # the time rule goes first
-    # minutes from a geotagged photo of the same trip: a prior says "exact", capped as uncalibrated
-    assert cands[0].level == "exact" and cands[0].confidence == 0.75
-    assert all(c.confidence <= 0.75 for c in cands)
+    # minutes from a geotagged photo of the same trip: the measured prior for that gap says "exact"
+    from geotagger.locate.time_priors import prior
+
+    gap = cands[0].evidence["gap_s"]
+    assert gap < 600
+    assert cands[0].level == "exact" and cands[0].confidence == pytest.approx(
+        prior("same_clock", gap)[0][0], abs=1e-3
+    )
+    assert all(c.confidence < cands[0].confidence for c in cands[1:])

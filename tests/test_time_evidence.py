@@ -41,7 +41,7 @@ def test_camera_key_ignores_case_and_needs_make_or_model() -> None:
     assert camera_key(None, None, "123") is None
 
 
-def test_neighbours_prefer_same_camera_then_folder_and_rank_by_side() -> None:
+def test_neighbours_prefer_same_device_then_folder_and_rank_by_side() -> None:
     known = [
         point(1, -10, 46.0, 7.0, camera="c|a|1"),
         point(2, -3, 47.0, 8.0, camera="c|b|2"),
@@ -51,9 +51,9 @@ def test_neighbours_prefer_same_camera_then_folder_and_rank_by_side() -> None:
     q = point(9, 0, camera="c|a|1")
     found = TimeIndex(known).neighbours(q, per_side=1)
     by_id = {n.point.id: n for n in found}
-    assert by_id[1].scope == "camera" and by_id[1].direction == "before" and by_id[1].rank == 0
-    assert by_id[3].scope == "camera" and by_id[3].direction == "after"
-    assert by_id[2].scope == "folder" and by_id[2].gap_s == pytest.approx(180)
+    assert by_id[1].scope == "device" and by_id[1].direction == "before" and by_id[1].rank == 0
+    assert by_id[3].scope == "device" and by_id[3].direction == "after"
+    assert by_id[2].scope == "owner" and by_id[2].gap_s == pytest.approx(180)  # another camera, same folder
     assert by_id[4].scope == "library"  # only found when looking through the whole library
     assert len(found) == len(by_id)  # each photo once
 

@@ -1,10 +1,13 @@
 """Evidence from capture time: geotagged photos of the library taken shortly before or after.
 
 In real libraries the nearest geotagged photo in capture time is the strongest single clue (library-dev:
-58% within 1 km). We look for neighbours in three scopes, most specific first: the same camera (make,
-model, serial), the same folder, and the whole library; and interpolate between the previous and the next
-geotagged photo when both are close to each other. How much a neighbour is worth (its confidence) is
-learned by the fusion model from the gap, the scope and the agreement of neighbours, then calibrated.
+58% within 1 km). We look for neighbours in four scopes, most specific first: the same device (make, model,
+serial; without a serial only within one folder, since two owners' phones of one model are not one device),
+another device of the same owner (same folder), the same folder when a device is unknown, and anywhere in
+the library (another folder). We interpolate between the previous and the next geotagged photo when both
+are close to each other. How much a neighbour is worth (its confidence) is learned by the fusion model from
+the gap, the scope, the clock status and the agreement of neighbours, then calibrated; measured priors
+(time_priors.py) stand in where the library has too little to learn from.
 """
 
 from __future__ import annotations
@@ -20,6 +23,15 @@ import numpy as np
 # bracketing interval may be (seconds): beyond that a straight line between them means nothing.
 INTERPOLATE_MAX_KM = 20.0
 INTERPOLATE_MAX_S = 6 * 3600.0
+# Another folder's geotagged photo is a neighbour only this close in time: on the benchmark such neighbours
+# were never within 25 km of the truth at any gap (bench/measure_time_priors.py, scope "library"), so they
+# are kept only where a per-device folder of the same trip is plausible, and never from days or years away.
+LIBRARY_SCOPE_MAX_S = 6 * 3600.0
+# Clock status of a photo's capture time relative to the devices with GPS.
+CLOCK_REFERENCE, CLOCK_MANUAL, CLOCK_ESTIMATED, CLOCK_UNKNOWN = "reference", "manual", "estimated", "unknown"
+KNOWN_CLOCKS = (CLOCK_REFERENCE, CLOCK_MANUAL, CLOCK_ESTIMATED)
+# Scopes, most specific first.
+SCOPES = ("device", "owner", "folder", "library")
 
 
 def haversine_km(lat1, lon1, lat2, lon2):  # noqa: ANN001, ANN201 - floats or numpy arrays
@@ -42,10 +54,32 @@ class PhotoPoint:
     camera: str | None  # "make|model|serial" (serial may be empty); None when unknown
     lat: float | None = None
     lon: float | None = None
+    device: str | None = None  # camera_key; defaults to ``camera``
+    clock: str = CLOCK_REFERENCE  # reference | manual | estimated | unknown (see KNOWN_CLOCKS)
+    clock_error_s: float | None = 0.0  # uncertainty of the applied clock correction; None = unknown
+
+    def __post_init__(self) -> None:
+        if self.device is None and self.camera:
+            object.__setattr__(self, "device", self.camera)
 
     @property
     def has_time(self) -> bool:
         return self.local_s is not None
+
+    @property
+    def clock_known(self) -> bool:
+        return self.clock in KNOWN_CLOCKS and self.clock_error_s is not None
+
+    @property
+    def device_unit(self) -> str | None:
+        """The device as one clock: library-wide with a serial number, else within the folder."""
+        if not self.device:
+            return None
+        return self.device if _has_serial(self.device) else f"{self.device}@{self.folder}"
+
+
+def _has_serial(device: str) -> bool:
+    return bool(device.rsplit("|", 1)[-1].strip()) if "|" in device else False
 
 
 def camera_key(make: str | None, model: str | None, serial: str | None) -> str | None:
@@ -80,8 +114,43 @@ class TimeNeighbour:
     point: PhotoPoint
     gap_s: float  # absolute gap
     direction: str  # "before" (the neighbour was taken before the query) or "after"
-    scope: str  # "camera", "folder" or "library"
+    scope: str  # "device", "owner", "folder" or "library" (SCOPES)
     rank: int  # 0 = the closest in its direction and scope
+
+    @property
+    def in_folder(self) -> bool:
+        """Same device or same folder: the owner's own evidence, as opposed to another folder's."""
+        return self.scope != "library"
+
+
+def scope_of(query: PhotoPoint, p: PhotoPoint) -> str:
+    """Where a geotagged photo stands relative to the query (see SCOPES)."""
+    if query.device_unit is not None and query.device_unit == p.device_unit:
+        return "device"
+    if p.folder != query.folder:
+        return "library"
+    if query.device and p.device:
+        return "owner"
+    return "folder"
+
+
+def same_clock(query: PhotoPoint, n: TimeNeighbour) -> bool:
+    """Whether the gap to this neighbour is measured on one clock: the same device, or both clocks known."""
+    return n.scope == "device" or (query.clock_known and n.point.clock_known)
+
+
+def effective_gap_s(query: PhotoPoint, n: TimeNeighbour) -> float:
+    """The gap widened by the uncertainty of both clock corrections (same device: the errors cancel)."""
+    if n.scope == "device":
+        return n.gap_s
+    return n.gap_s + (query.clock_error_s or 0.0) + (n.point.clock_error_s or 0.0)
+
+
+def prior_scope(query: PhotoPoint, n: TimeNeighbour) -> str:
+    """The measured prior's scope (time_priors.SCOPES) for this neighbour."""
+    if n.scope == "library":
+        return "library"
+    return "same_clock" if same_clock(query, n) else "other_clock"
 
 
 def format_gap(seconds: float) -> str:
@@ -105,10 +174,9 @@ class TimeIndex:
         for p in known:
             if p.local_s is None or p.lat is None:
                 continue
-            keys = [("library", "")]
-            keys.append(("folder", p.folder))
-            if p.camera:
-                keys.append(("camera", p.camera))
+            keys = [("library", ""), ("folder", p.folder)]
+            if p.device_unit:
+                keys.append(("device", p.device_unit))
             for key in keys:
                 buckets.setdefault(key, []).append((self._t(p), p))
         for key, items in buckets.items():
@@ -123,10 +191,11 @@ class TimeIndex:
     def neighbours(
         self, query: PhotoPoint, per_side: int = 2, exclude_id: int | None = None
     ) -> list[TimeNeighbour]:
-        """Up to ``per_side`` neighbours before and after the query in each scope (deduplicated)."""
+        """Up to ``per_side`` neighbours before and after the query in each scope (deduplicated); another
+        folder's photos only within LIBRARY_SCOPE_MAX_S."""
         if not query.has_time:
             return []
-        scopes = [("camera", query.camera)] if query.camera else []
+        scopes = [("device", query.device_unit)] if query.device_unit else []
         scopes += [("folder", query.folder), ("library", "")]
         seen: set[int] = set()
         out: list[TimeNeighbour] = []
@@ -148,9 +217,12 @@ class TimeIndex:
                     gap = gap_seconds(query, p)
                     if gap is None:
                         continue
+                    actual = scope_of(query, p)
+                    if actual == "library" and abs(gap) > LIBRARY_SCOPE_MAX_S:
+                        break  # sorted by time: the rest of this side is farther still
                     if p.id not in seen:
                         seen.add(p.id)
-                        out.append(TimeNeighbour(p, abs(gap), direction, scope, rank))
+                        out.append(TimeNeighbour(p, abs(gap), direction, actual, rank))
                     rank += 1
         return out
 

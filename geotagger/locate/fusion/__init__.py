@@ -29,7 +29,7 @@ from geotagger.locate.fusion.features import (
 )
 from geotagger.locate.fusion.model import MAX_CANDIDATES, MBR_RANKING, MERGE_KM, FusionModel
 from geotagger.locate.fusion.solvers import fit_listwise, fit_logistic
-from geotagger.locate.fusion.time_rule import GATE_GRID_S, PRIOR_BY_GAP, PRIOR_OTHER, rule_choice
+from geotagger.locate.fusion.time_rule import GATE_GRID_S, prior_probs, rule_choice
 from geotagger.locate.fusion.training import MIN_TRAINING_POOLS, SHIFT_BINS_S, shift_weights, train_fusion
 
 __all__ = [
@@ -43,8 +43,6 @@ __all__ = [
     "MBR_RANKING",
     "MERGE_KM",
     "MIN_TRAINING_POOLS",
-    "PRIOR_BY_GAP",
-    "PRIOR_OTHER",
     "SHIFT_BINS_S",
     "SOURCES",
     "SUPPORT_TEMPERATURE",
@@ -56,6 +54,7 @@ __all__ = [
     "closeness",
     "fit_listwise",
     "fit_logistic",
+    "prior_probs",
     "rule_choice",
     "shift_weights",
     "train_fusion",

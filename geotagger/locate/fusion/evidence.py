@@ -14,6 +14,7 @@ from geotagger.locate.fusion.features import (
     HOME_CANDIDATES,
     K_SUPPORT,
     K_VISUAL,
+    PRIOR_FEATURE_RADII,
     SOURCES,
     PoolItem,
     closeness,
@@ -21,13 +22,18 @@ from geotagger.locate.fusion.features import (
 from geotagger.locate.fusion.pool_features import PoolFeatures
 from geotagger.locate.library_model import LibraryModel
 from geotagger.locate.time_evidence import (
+    SCOPES,
     PhotoPoint,
     TimeIndex,
     TimeNeighbour,
+    effective_gap_s,
     evidence_line,
     haversine_km,
     interpolate,
+    prior_scope,
+    same_clock,
 )
+from geotagger.locate.time_priors import ceiling, prior
 
 
 class EvidenceContext(PoolFeatures):
@@ -105,28 +111,41 @@ class EvidenceContext(PoolFeatures):
         return pool
 
     def nearest_gap(self, query: PhotoPoint, exclude_self: bool = False) -> float | None:
-        """Gap (s) to the nearest geotagged photo of the same camera or folder; None when there is none."""
+        """Gap (s) to the nearest geotagged photo of the same device or folder; None when there is none."""
         gaps = [
             n.gap_s
             for n in self.time.neighbours(query, per_side=1, exclude_id=query.id if exclude_self else None)
-            if n.scope == "camera" or n.point.folder == query.folder
+            if n.in_folder
         ]
         return min(gaps) if gaps else None
 
     # -- sources -------------------------------------------------------------------------------
 
     @staticmethod
-    def _time_feats(query: PhotoPoint, n: TimeNeighbour) -> dict[str, float]:
-        p = n.point
-        in_scope = (
-            n.scope == "camera" or p.folder == query.folder or bool(query.camera and p.camera == query.camera)
-        )
-        close = closeness(n.gap_s)
-        prefix = "close_" if in_scope else "close_other_"
+    def _time_feats(
+        query: PhotoPoint, n: TimeNeighbour
+    ) -> tuple[dict[str, float], tuple[np.ndarray, np.ndarray | None]]:
+        """Features of a time neighbour, and its measured prior P(within r) and ceiling for its gap, scope
+        and clock.
+
+        Closeness is measured on the gap widened by the clock corrections' uncertainty; the scope and
+        whether both clocks are known are features of their own, so each library learns what they are worth.
+        """
+        gap = effective_gap_s(query, n)
+        close = closeness(gap)
+        prefix = "close_" if n.in_folder else "close_other_"
         feats = {f"{prefix}{i}": float(c) for i, c in enumerate(close)}
-        feats["scope_camera"] = float(n.scope == "camera")
-        feats["camera_conflict"] = float(bool(query.camera and p.camera and query.camera != p.camera))
-        return feats
+        for scope in SCOPES:
+            feats[f"scope_{scope}"] = float(n.scope == scope)
+        feats["clock_unknown"] = float(not same_clock(query, n))
+        feats["camera_conflict"] = float(
+            bool(query.device and n.point.device and query.device != n.point.device)
+        )
+        scope = prior_scope(query, n)
+        rates, _ = prior(scope, gap)
+        for r, rate in zip(PRIOR_FEATURE_RADII, rates, strict=False):
+            feats[f"tprior{r:g}"] = float(rate)
+        return feats, (rates, ceiling(scope, gap))
 
     def _add_time_items(
         self, query: PhotoPoint, neighbours: list[TimeNeighbour], items: dict[Any, PoolItem]
@@ -135,11 +154,12 @@ class EvidenceContext(PoolFeatures):
         for n in neighbours:
             p = n.point
             assert p.lat is not None and p.lon is not None
+            feats, (rates, cap) = self._time_feats(query, n)
             items[p.id] = PoolItem(
                 p.lat,
                 p.lon,
                 SOURCE_TIME,
-                self._time_feats(query, n),
+                feats,
                 {
                     "neighbour": p.path,
                     "neighbour_id": p.id,
@@ -148,15 +168,15 @@ class EvidenceContext(PoolFeatures):
                     "scope": n.scope,
                     "text": evidence_line(n),
                 },
+                prior=rates,
+                ceiling=cap,
             )
             # The closest neighbour on each side in the most specific scope brackets the query.
             if n.rank == 0 and (
                 n.direction not in best or _scope_order(n.scope) < _scope_order(best[n.direction].scope)
             ):
                 best[n.direction] = n
-        in_scope = [
-            (n.gap_s, n.point.id) for n in neighbours if n.scope == "camera" or n.point.folder == query.folder
-        ]
+        in_scope = [(n.gap_s, n.point.id) for n in neighbours if n.in_folder]
         if in_scope:
             min_gap, nearest_id = min(in_scope)
             for n in neighbours:
@@ -172,7 +192,7 @@ class EvidenceContext(PoolFeatures):
             if point is not None:
                 lat, lon, apart = point
                 nearer = b if b.gap_s <= a.gap_s else a
-                feats = self._time_feats(query, nearer)
+                feats, (rates, cap) = self._time_feats(query, nearer)
                 feats.update(
                     {"is_interp": 1.0, "bracket_lkm": math.log1p(bracket_km), "interp_lkm": math.log1p(apart)}
                 )
@@ -194,6 +214,8 @@ class EvidenceContext(PoolFeatures):
                         "text": f"between {_name(b.point.path)} and {_name(a.point.path)} "
                         f"({apart:.1f} km apart); {evidence_line(nearer)}",
                     },
+                    prior=rates,
+                    ceiling=cap,
                 )
 
     def _visual_rows(
@@ -315,7 +337,7 @@ class EvidenceContext(PoolFeatures):
 
 
 def _scope_order(scope: str) -> int:
-    return {"camera": 0, "folder": 1, "library": 2}.get(scope, 3)
+    return SCOPES.index(scope) if scope in SCOPES else len(SCOPES)
 
 
 def _name(path: str) -> str:

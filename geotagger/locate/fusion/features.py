@@ -15,6 +15,9 @@ K_SUPPORT = 20  # visual neighbours that vote for places
 SUPPORT_TEMPERATURE = 0.05
 HOME_CANDIDATES = 2
 
+# Radii whose measured time prior (time_priors.py) is a feature of time neighbours.
+PRIOR_FEATURE_RADII = (1.0, 25.0, 200.0, 750.0)
+
 # Time scales (seconds) at which closeness in capture time is measured: exp(-gap / tau).
 TAUS_S = (600.0, 3600.0, 6 * 3600.0, 86400.0, 7 * 86400.0, 30 * 86400.0)
 
@@ -26,8 +29,13 @@ FEATURE_SIGNS: dict[str, bool] = {
     **{f"close_other_{i}": True for i in range(len(TAUS_S))},
     "nearest": True,
     "rel_lgap": False,
-    "scope_camera": True,
+    "scope_device": True,
+    "scope_owner": False,
+    "scope_folder": False,
+    "scope_library": False,
+    "clock_unknown": False,
     "camera_conflict": False,
+    **{f"tprior{r:g}": True for r in PRIOR_FEATURE_RADII},
     "is_interp": False,
     "bracket_lkm": False,
     "interp_lkm": False,
@@ -76,6 +84,10 @@ class PoolItem:
     source: str
     feats: dict[str, float] = field(default_factory=dict)
     evidence: dict[str, Any] = field(default_factory=dict)
+    # Measured P(within r) per RADII_KM for time evidence (time_priors.py); None for other sources.
+    prior: np.ndarray | None = None
+    # The most time evidence this weak may claim per radius (time_priors.ceiling); None when unbounded.
+    ceiling: np.ndarray | None = None
 
     def vector(self) -> np.ndarray:
         return np.array([self.feats.get(name, 0.0) for name in FEATURES], dtype=np.float64)

@@ -88,7 +88,7 @@ class PoolFeatures:
 
     @staticmethod
     def _interactions(pool: list[PoolItem], neighbours: list[TimeNeighbour], query: PhotoPoint) -> None:
-        in_scope = [n.gap_s for n in neighbours if n.scope == "camera" or n.point.folder == query.folder]
+        in_scope = [n.gap_s for n in neighbours if n.in_folder]
         strength = float(closeness(min(in_scope))[3]) if in_scope else 0.0  # 1-day scale
         weak = 1.0 - strength
         for it in pool:
@@ -138,7 +138,7 @@ class PoolFeatures:
                 vals = (d <= r) @ w
                 for it, v in zip(pool, vals, strict=True):
                     it.feats[name] = float(v)
-        in_scope = [n for n in neighbours if n.scope == "camera" or n.point.folder == query.folder]
+        in_scope = [n for n in neighbours if n.in_folder]
         if in_scope:
             # How close in time the nearest in-scope time neighbour lying within r of this place is.
             nlat = np.array([n.point.lat for n in in_scope])

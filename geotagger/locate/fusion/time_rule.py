@@ -1,5 +1,5 @@
 """The classic time rule as fusion sees it: its pick in a pool, the gap up to which it goes first
-(learned on held-out known photos) and the fixed prior used when there is too little to learn from."""
+(learned on held-out known photos) and the measured prior used when there is too little to learn from."""
 
 from __future__ import annotations
 
@@ -8,31 +8,17 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from geotagger.locate.candidate import SOURCE_TIME
 from geotagger.locate.fusion.features import PoolItem
-
-# P(within 1/25/200/750/2500 km) of a same-folder/camera time neighbour by gap, for libraries too small
-# to calibrate; a little below what the nearest neighbour in time achieved on library-dev per gap bin
-# (94/85/73/49/25/11% within 1 km for <10 min/<1 h/<6 h/<1 d/<7 d/more).
-PRIOR_BY_GAP: tuple[tuple[float, tuple[float, ...]], ...] = (
-    (600.0, (0.90, 0.95, 0.95, 0.97, 0.98)),
-    (3600.0, (0.80, 0.93, 0.95, 0.96, 0.97)),
-    (6 * 3600.0, (0.65, 0.90, 0.95, 0.96, 0.97)),
-    (86400.0, (0.45, 0.75, 0.85, 0.90, 0.95)),
-    (7 * 86400.0, (0.20, 0.45, 0.70, 0.85, 0.90)),
-    (math.inf, (0.10, 0.20, 0.40, 0.65, 0.80)),
-)
-PRIOR_OTHER = (0.05, 0.15, 0.30, 0.45, 0.70)  # a look-alike or a neighbour from another folder
+from geotagger.locate.time_priors import prior
 
 
 def prior_probs(item: PoolItem) -> np.ndarray:
-    in_scope = any(k.startswith("close_") and not k.startswith("close_other_") for k in item.feats)
-    gap = item.evidence.get("gap_s")
-    if item.source == SOURCE_TIME and in_scope and gap is not None:
-        for limit, probs in PRIOR_BY_GAP:
-            if float(gap) <= limit:
-                return np.array(probs)
-    return np.array(PRIOR_OTHER)
+    """Measured P(within r) of a place when the library is too small to learn from: a time neighbour's
+    prior for its gap, scope and clock (time_priors.py); anything else gets the weakest measured evidence,
+    a neighbour from an unrelated folder."""
+    if item.prior is not None:
+        return np.asarray(item.prior, dtype=float)
+    return prior("library", math.inf)[0]
 
 
 def rule_choice(pool: Sequence[PoolItem]) -> tuple[int, float] | None:
