@@ -34,9 +34,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from geotagger.locate.time_priors import (  # noqa: E402
+    CEILING_FROM_S,
     GAP_BINS_S,
     RADII_KM,
     SCOPES,
+    ceilings_from,
     fit_rates,
     gap_bin,
 )
@@ -155,7 +157,33 @@ def heldout_report(scope: str, cs: list[tuple[str, float, list[int]]]) -> list[f
         "held-out ECE per radius "
         + " / ".join(f"{r:g} km {e:.3f}" for r, e in zip(RADII_KM, eces, strict=True))
     )
+    ceiling_report(scope, cs)
     return eces
+
+
+def ceiling_report(scope: str, cs: list[tuple[str, float, list[int]]]) -> None:
+    """Ceilings fitted on 4 folds against the held-out fold's hit rates where they apply (gap beyond
+    CEILING_FROM_S, or another folder): a ceiling below the observed rate would make time evidence claim
+    less than it is worth (safe, but a loss); above it, it leaves the library's own calibration to decide."""
+    cells = []  # (n, observed per radius, ceiling per radius)
+    for f in range(FOLDS):
+        train = table([c for c in cs if fold_of(c[0]) != f])
+        caps = ceilings_from(fit_rates(train), [c["n"] for c in train])
+        held = table([c for c in cs if fold_of(c[0]) == f])
+        for b, cell in enumerate(held):
+            if cell["n"] and (scope == "library" or GAP_BINS_S[b] > CEILING_FROM_S):
+                cells.append((cell["n"], [h / cell["n"] for h in cell["hits"]], caps[b]))
+    if not cells:
+        return
+    total = sum(n for n, _, _ in cells)
+    print(f"ceilings fitted on 4 folds, held-out cases where they apply: {total}")
+    for j, r in enumerate(RADII_KM):
+        obs = sum(n * o[j] for n, o, _ in cells) / total
+        cap = sum(n * c[j] for n, _, c in cells) / total
+        above = sum(n for n, o, c in cells if o[j] > c[j]) / total
+        print(
+            f"  {r:>6g} km: hit rate {obs:.2f}, mean ceiling {cap:.2f}, cases in cells above it {above:.0%}"
+        )
 
 
 def _gap_label(seconds: float) -> str:

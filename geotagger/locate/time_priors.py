@@ -94,10 +94,14 @@ def ceiling(scope: str, gap_s: float) -> np.ndarray | None:
 
 @lru_cache(maxsize=len(SCOPES))
 def _ceilings(scope: str) -> np.ndarray:
+    t = _table()[scope]
+    return ceilings_from(t["rates"], t["n"])
+
+
+def ceilings_from(rates: np.ndarray, n: np.ndarray) -> np.ndarray:
     """Per gap bin and radius; never higher farther in time (a bin with few cases borrows the nearer
     bins' bound) and never lower within a larger radius."""
-    t = _table()[scope]
-    rates, n = t["rates"], t["n"][:, None]
+    rates, n = np.asarray(rates, dtype=float), np.asarray(n, dtype=float)[:, None]
     bound = rates + 2.0 * np.sqrt(rates * (1.0 - rates) / (n + 2.0)) + CEILING_MARGIN
     bound = np.minimum.accumulate(bound, axis=0)
     return np.minimum(np.maximum.accumulate(bound, axis=1), 1.0)
