@@ -290,7 +290,7 @@ def run_scenario(name: str, data: Path, work: Path, a: argparse.Namespace) -> di
         line, summary, cands = run_source(catalog, data, work, run, flags, a)
         q = quality(queries, cands, ref, orc)
         scorer = scorer_figures(line)
-        match = scorer is not None and [round(v, 1) for v in q["top1"]] == scorer
+        match = scorer is not None and fmt(q["top1"]) == fmt(scorer)  # both as the scorer prints them
         print(f"{line}   [{summary}; {time.monotonic() - t0:.1f} s]")
         print(f"{run} top-5 recall acc@1/25/200/750/2500km = {fmt(q['top5'])}")
         if not match:
