@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -55,6 +55,7 @@ def test_list_set_clear(catalog: list[str], tmp_path: Path, capsys: pytest.Captu
     assert code == 0 and out.split() == [
         "device",
         "folder",
+        "period",
         "offset",
         "support",
         "confidence",
@@ -117,14 +118,16 @@ def test_manual_wins_and_survives_estimation(catalog: list[str], tmp_path: Path,
         vectors = {pid: rng.normal(size=16) for pid in ids}  # unrelated looks: nothing to pin down
         estimates = estimate_clocks(lib, vectors)
         trip = str((tmp_path / "photos" / "trip").resolve())
-        assert estimates[("fujifilm|x100v|", trip)].status == "unknown"
-        assert estimates[("", trip)].status == "unknown"  # photos without Make/Model: the unknown device
+        assert [p.estimate.status for p in estimates[("fujifilm|x100v|", trip)]] == ["unknown"]
+        assert [p.estimate.status for p in estimates[("", trip)]] == [
+            "unknown"
+        ]  # photos without Make/Model: the unknown device
         assert ("google|pixel 7|", trip) not in estimates  # the reference (GPS) is not estimated
         assert run(capsys, *catalog, "clocks", "set", "X100V", "+600")[0] == 0
         estimate_clocks(lib, vectors)
         rows = [r for r in list_clocks(lib) if r["device"] == "FUJIFILM X100V"]
         assert {r["source"] for r in rows} == {"manual", "estimated"}
-        applied = applied_clocks(lib)[("fujifilm|x100v|", trip)]
+        [applied] = applied_clocks(lib)[("fujifilm|x100v|", trip)]
         assert applied.applied and applied.offset_s == 600 and applied.status == "manual"
     finally:
         lib.close()
@@ -157,3 +160,38 @@ def test_migration_adds_the_clocks_table_to_an_older_catalog(tmp_path: Path) -> 
         assert "m0006_clocks" in names
     finally:
         catalog.close()
+
+
+def test_periods_are_stored_listed_and_applied_by_time(catalog: list[str], tmp_path: Path, capsys) -> None:
+    from geotagger.catalog.schema import Clock
+    from geotagger.services.clocks import clock_at
+
+    trip = str((tmp_path / "photos" / "trip").resolve())
+    change = datetime(2023, 6, 1, 11, 30)
+    lib = Library(tmp_path / "cat.sqlite")
+    try:
+        with lib.catalog.writer() as session:
+            for start, end, offset in ((None, change, 3600.0), (change, None, 0.0)):
+                session.add(
+                    Clock(
+                        device="fujifilm|x100v|",
+                        folder=trip,
+                        period_start=start,
+                        period_end=end,
+                        offset_s=offset,
+                        support=6,
+                        confidence=0.8,
+                        status="confident",
+                        source="estimated",
+                        updated_at=change,
+                    )
+                )
+        periods = applied_clocks(lib)[("fujifilm|x100v|", trip)]
+        before = datetime(2023, 6, 1, 11, 0, tzinfo=UTC).timestamp()
+        after = datetime(2023, 6, 1, 12, 0, tzinfo=UTC).timestamp()
+        assert clock_at(periods, before).offset_s == 3600.0
+        assert clock_at(periods, after).offset_s == 0.0
+        rows = [r for r in list_clocks(lib) if r["device"] == "FUJIFILM X100V"]
+        assert [r["period"] for r in rows] == ["until 2023-06-01 11:30", "from 2023-06-01 11:30"]
+    finally:
+        lib.close()

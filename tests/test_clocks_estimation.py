@@ -140,3 +140,31 @@ def test_parse_offset_refuses_garbage(text: str) -> None:
 )
 def test_format_offset(seconds: float, text: str) -> None:
     assert format_offset(seconds) == text
+
+
+def test_a_clock_reset_half_way_gives_two_periods() -> None:
+    from geotagger.locate.clock_periods import estimate_periods
+
+    rng = np.random.default_rng(11)
+    times, looks = _scenes(rng, 12)
+    rt, re = _shots(rng, times, looks, 2, 40.0)
+    ut, ue = _shots(rng, times, looks, 2, 40.0)
+    half = len(ut) // 2
+    shifted = ut + np.where(np.arange(len(ut)) < half, 3600.0, 0.0)  # one hour ahead, then reset
+    periods = estimate_periods(ClockSide.of(list(shifted), ue), ClockSide.of(list(rt), re))
+    assert [round(p.estimate.offset_s / 60) for p in periods] == [60, 0]
+    assert all(p.estimate.status == STATUS_CONFIDENT for p in periods)
+    first, second = periods
+    assert first.start_s is None and second.end_s is None and first.end_s == second.start_s
+    assert (
+        first.covers(shifted[half - 1]) and second.covers(shifted[half]) and not first.covers(shifted[half])
+    )
+
+
+def test_one_clock_stays_one_period() -> None:
+    from geotagger.locate.clock_periods import estimate_periods
+
+    unit, refs = _pair(3600.0, seed=12, scenes=12)
+    periods = estimate_periods(unit, refs)
+    assert len(periods) == 1 and periods[0].start_s is None and periods[0].end_s is None
+    assert periods[0].estimate.offset_s == 3600.0

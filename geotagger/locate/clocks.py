@@ -61,6 +61,10 @@ class ClockSide:
     def __len__(self) -> int:
         return int(self.t.size)
 
+    def take(self, rows: np.ndarray) -> ClockSide:
+        """The photos at ``rows`` (indices or a mask)."""
+        return ClockSide(self.t[rows], self.utc[rows], self.emb[rows])
+
 
 @dataclass(frozen=True)
 class ClockEstimate:
@@ -137,7 +141,9 @@ def estimate_offset(
     if best_score <= 0:
         return UNKNOWN
     best = _refine(diff, w, best, kernel_s)
-    best_score = float((_scores(diff, w, np.array([best]), kernel_s) * _prior(np.array([best]), zone_prior))[0])
+    best_score = float(
+        (_scores(diff, w, np.array([best]), kernel_s) * _prior(np.array([best]), zone_prior))[0]
+    )
     zone = round(best / ZONE_STEP_S) * ZONE_STEP_S
     if abs(best - zone) <= 2 * kernel_s:
         zone_score = float(_scores(diff, w, np.array([zone]), kernel_s)[0]) * (1.0 + zone_prior)

@@ -28,14 +28,8 @@ from geotagger.catalog.schema import (
     Photo,
 )
 from geotagger.errors import NotFoundError, UserInputError
-from geotagger.locate.clocks import (
-    STATUS_CONFIDENT,
-    STATUS_UNKNOWN,
-    ClockEstimate,
-    ClockSide,
-    estimate_offset,
-    format_offset,
-)
+from geotagger.locate.clock_periods import ClockPeriod, estimate_periods
+from geotagger.locate.clocks import STATUS_CONFIDENT, STATUS_UNKNOWN, UNKNOWN, ClockSide, format_offset
 from geotagger.locate.time_evidence import camera_key, capture_seconds
 from geotagger.services.library import Library
 
@@ -45,14 +39,22 @@ CLOCK_REFERENCE = "reference"  # the status a photo of a GPS device gets (its cl
 
 @dataclass(frozen=True)
 class AppliedClock:
-    """What locating does with one photo's clock: subtract ``offset_s`` (0 when not applied)."""
+    """What locating does with the clock of one unit's photos taken (wall clock) in [start_s, end_s):
+    subtract ``offset_s`` when ``applied``."""
 
     offset_s: float
-    status: str  # reference | manual | confident | uncertain | unknown
+    status: str  # manual | confident | uncertain | unknown
     applied: bool
+    start_s: float | None = None
+    end_s: float | None = None
+
+    def covers(self, local_s: float | None) -> bool:
+        return ClockPeriod(self.start_s, self.end_s, UNKNOWN).covers(local_s)
 
 
-NOT_APPLIED = AppliedClock(0.0, STATUS_UNKNOWN, False)
+def clock_at(clocks: list[AppliedClock], local_s: float | None) -> AppliedClock | None:
+    """The clock of a photo taken at ``local_s`` among its unit's periods (None: none covers it)."""
+    return next((c for c in clocks if c.covers(local_s)), None)
 
 
 @dataclass
@@ -93,10 +95,10 @@ def _shots(lib: Library) -> list[_Shot]:
     return out
 
 
-def estimate_clocks(lib: Library, vectors: dict[int, np.ndarray]) -> dict[tuple[str, str], ClockEstimate]:
+def estimate_clocks(lib: Library, vectors: dict[int, np.ndarray]) -> dict[tuple[str, str], list[ClockPeriod]]:
     """Estimate every non-reference unit's clock from the photos' embeddings (``vectors``: photo id ->
     embedding; photos without one are left out) and store the estimates. Returns (device, folder) ->
-    estimate; a unit without references in its folder is unknown."""
+    its periods (usually one); a unit without references in its folder is unknown."""
     units: dict[tuple[str, str], list[_Shot]] = defaultdict(list)
     for shot in _shots(lib):
         units[(shot.device, shot.folder)].append(shot)
@@ -106,16 +108,16 @@ def estimate_clocks(lib: Library, vectors: dict[int, np.ndarray]) -> dict[tuple[
         if any(s.reference for s in shots):
             reference_units.add((device, folder))
             references[folder] += [s for s in shots if s.reference and s.id in vectors]
-    estimates: dict[tuple[str, str], ClockEstimate] = {}
+    estimates: dict[tuple[str, str], list[ClockPeriod]] = {}
     for unit, shots in sorted(units.items()):
         if unit in reference_units:
             continue
         mine = [s for s in shots if s.id in vectors]
         refs = references.get(unit[1], [])
         if not mine or not refs:
-            estimates[unit] = ClockEstimate(0.0, 0, 0.0, STATUS_UNKNOWN)
+            estimates[unit] = [ClockPeriod(None, None, UNKNOWN)]
             continue
-        estimates[unit] = estimate_offset(_side(mine, vectors), _side(refs, vectors))
+        estimates[unit] = estimate_periods(_side(mine, vectors), _side(refs, vectors))
     _store(lib, estimates)
     return estimates
 
@@ -126,49 +128,96 @@ def _side(shots: list[_Shot], vectors: dict[int, np.ndarray]) -> ClockSide:
     )
 
 
-def _store(lib: Library, estimates: dict[tuple[str, str], ClockEstimate]) -> None:
-    """Replace the estimated rows (manual rows stay); only rows whose estimate changed are rewritten."""
+def _when(seconds: float | None) -> datetime | None:
+    return None if seconds is None else datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)
+
+
+def _seconds(when: datetime | None) -> float | None:
+    return None if when is None else when.replace(tzinfo=UTC).timestamp()
+
+
+def _values(period: ClockPeriod) -> tuple[Any, ...]:
+    e = period.estimate
+    return (
+        _when(period.start_s),
+        _when(period.end_s),
+        round(e.offset_s, 1),
+        e.support,
+        round(e.confidence, 3),
+        e.status,
+    )
+
+
+def _store(lib: Library, estimates: dict[tuple[str, str], list[ClockPeriod]]) -> None:
+    """Replace the estimated rows (manual rows stay); a unit whose periods did not change keeps its rows."""
     now = _now()
     with lib.catalog.writer() as session:
-        old = {
-            (c.device, c.folder): c
-            for c in session.scalars(select(Clock).where(Clock.source == CLOCK_ESTIMATED))
-        }
-        for unit, row in old.items():
+        old: dict[tuple[str, str], list[Clock]] = defaultdict(list)
+        for c in session.scalars(select(Clock).where(Clock.source == CLOCK_ESTIMATED).order_by(Clock.id)):
+            old[(c.device, c.folder)].append(c)
+        for unit, rows in old.items():
             if unit not in estimates:
-                session.delete(row)
-        for (device, folder), e in estimates.items():
-            row = old.get((device, folder))
-            values = (round(e.offset_s, 1), e.support, round(e.confidence, 3), e.status)
-            if row is not None and (row.offset_s, row.support, row.confidence, row.status) == values:
+                for row in rows:
+                    session.delete(row)
+        for (device, folder), periods in estimates.items():
+            rows = old.get((device, folder), [])
+            stored = [
+                (r.period_start, r.period_end, r.offset_s, r.support, r.confidence, r.status) for r in rows
+            ]
+            if stored == [_values(p) for p in periods]:
                 continue
-            if row is None:
-                row = Clock(device=device, folder=folder, source=CLOCK_ESTIMATED)
-                session.add(row)
-            row.offset_s, row.support, row.confidence, row.status = values
-            row.updated_at = now
+            for row in rows:
+                session.delete(row)
+            for p in periods:
+                start, end, offset, support, confidence, status = _values(p)
+                session.add(
+                    Clock(
+                        device=device,
+                        folder=folder,
+                        period_start=start,
+                        period_end=end,
+                        offset_s=offset,
+                        support=support,
+                        confidence=confidence,
+                        status=status,
+                        source=CLOCK_ESTIMATED,
+                        updated_at=now,
+                    )
+                )
 
 
-def applied_clocks(lib: Library) -> dict[tuple[str, str], AppliedClock]:
-    """(device, folder) -> the clock locate applies: a manual row for the folder, else a manual row for
-    every folder, else a confident estimate; uncertain and unknown estimates are marked, not applied."""
+def applied_clocks(lib: Library) -> dict[tuple[str, str], list[AppliedClock]]:
+    """(device, folder) -> the clocks locate applies, per period: a manual row for the folder, else a
+    manual row for every folder, else the estimates (applied when confident; uncertain and unknown ones
+    are marked, not applied). A unit without rows (a reference, or never estimated) is absent."""
     with lib.catalog.reader() as session:
-        rows = session.scalars(select(Clock)).all()
+        rows = session.scalars(select(Clock).order_by(Clock.id)).all()
         pairs = session.execute(
             select(Photo.camera_make, Photo.camera_model, Photo.camera_serial, Photo.folder).distinct()
         ).all()
     manual_all = {r.device: r for r in rows if r.source == CLOCK_MANUAL and r.folder == ""}
-    by_unit = {(r.device, r.folder, r.source): r for r in rows}
-    out: dict[tuple[str, str], AppliedClock] = {}
+    manual = {(r.device, r.folder): r for r in rows if r.source == CLOCK_MANUAL and r.folder}
+    estimated: dict[tuple[str, str], list[Clock]] = defaultdict(list)
+    for r in rows:
+        if r.source == CLOCK_ESTIMATED:
+            estimated[(r.device, r.folder)].append(r)
+    out: dict[tuple[str, str], list[AppliedClock]] = {}
     for make, model, serial, folder in pairs:
         device = camera_key(make, model, serial) or ""
-        manual = by_unit.get((device, folder, CLOCK_MANUAL)) or manual_all.get(device)
-        if manual is not None:
-            out[(device, folder)] = AppliedClock(manual.offset_s, CLOCK_MANUAL, True)
-            continue
-        est = by_unit.get((device, folder, CLOCK_ESTIMATED))
-        if est is not None:
-            out[(device, folder)] = AppliedClock(est.offset_s, est.status, est.status == STATUS_CONFIDENT)
+        hand = manual.get((device, folder)) or manual_all.get(device)
+        if hand is not None:
+            out[(device, folder)] = [AppliedClock(hand.offset_s, CLOCK_MANUAL, True)]
+        elif (device, folder) in estimated:
+            out[(device, folder)] = [
+                AppliedClock(
+                    r.offset_s,
+                    r.status,
+                    r.status == STATUS_CONFIDENT,
+                    _seconds(r.period_start),
+                    _seconds(r.period_end),
+                )
+                for r in estimated[(device, folder)]
+            ]
     return out
 
 
@@ -209,6 +258,7 @@ def list_clocks(lib: Library) -> list[dict[str, Any]]:
                 if r.status != STATUS_UNKNOWN or r.source == CLOCK_MANUAL
                 else "?",
                 "offset_s": round(r.offset_s),
+                "period": _period_text(r.period_start, r.period_end),
                 "support": r.support,
                 "confidence": round(r.confidence, 2),
                 "status": r.status,
@@ -216,6 +266,14 @@ def list_clocks(lib: Library) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _period_text(start: datetime | None, end: datetime | None) -> str:
+    """'' for the whole folder, else 'until 2023-06-01 12:00' / 'from ...' / 'from ... until ...'."""
+    parts = ([f"from {start:%Y-%m-%d %H:%M}"] if start else []) + (
+        [f"until {end:%Y-%m-%d %H:%M}"] if end else []
+    )
+    return " ".join(parts)
 
 
 def _labels(lib: Library) -> dict[str, str]:

@@ -11,8 +11,8 @@ from geotagger.cli.output import FORMATS, print_rows
 from geotagger.errors import UserInputError
 
 ORDER = 43
-TABLE_COLUMNS = ["device", "folder", "offset", "support", "confidence", "status", "source"]
-DATA_COLUMNS = ["device", "folder", "offset_s", "support", "confidence", "status", "source"]
+TABLE_COLUMNS = ["device", "folder", "period", "offset", "support", "confidence", "status", "source"]
+DATA_COLUMNS = ["device", "folder", "period", "offset_s", "support", "confidence", "status", "source"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -36,7 +36,10 @@ def correct(run: LocateRun) -> None:
         service.estimate_clocks(run.lib, run.vectors)
     applied = service.applied_clocks(run.lib)
     for pid, point in list(run.points.items()):
-        clock = applied.get((point.camera or "", point.folder))
+        unit = applied.get((point.camera or "", point.folder))
+        clock = None if unit is None else service.clock_at(unit, point.local_s)
+        if unit is not None and clock is None:  # between estimated periods: nothing applies
+            clock = service.AppliedClock(0.0, CLOCK_UNKNOWN, False)
         run.points[pid] = corrected(point, clock, override=bool(run.clock_offset_s))
 
 
