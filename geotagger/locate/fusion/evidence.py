@@ -206,6 +206,7 @@ class EvidenceContext(PoolFeatures):
                         "neighbour_id": nearer.point.id,
                         "gap_s": round(nearer.gap_s, 1),
                         "direction": nearer.direction,
+                        "scope": nearer.scope,
                         "before": b.point.path,
                         "before_id": b.point.id,
                         "after": a.point.path,
