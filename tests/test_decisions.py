@@ -60,7 +60,7 @@ def test_accept_other_candidate_and_coarser_level(library: Library, photos: dict
     assert decision.address["country_code"] == "FR"  # geocoded: the candidate had no address
     coarse = decisions.accept(library, photos["plain.jpg"], candidate=0, level="country")
     assert coarse.level == "country" and coarse.radius_km >= decisions.LEVEL_RADIUS_KM["country"] == 750.0
-    with pytest.raises(UserInputError, match="candidate 2 is none"):
+    with pytest.raises(UserInputError, match="candidate 3 is none"):
         decisions.accept(library, photos["plain.jpg"], candidate=2)
 
 
@@ -146,11 +146,11 @@ def test_accept_refuses_more_precision_than_the_evidence_and_unreadable_photos(l
 def test_a_level_means_one_radius_for_manual_and_suggested_positions(library: Library, photos) -> None:
     """accept --level city by hand is +-25 km, as a city suggestion is (issue 10, item 21); only a
     precise hand placement (exact) keeps its tighter radius."""
-    from geotagger.locate.fusion.model import _radius_for
+    from geotagger.locate.calibration import LEVEL_RADIUS_KM  # what fusion gives a suggestion
 
     for level in ("city", "region", "country"):
         decision = decisions.accept(library, photos["plain.jpg"], lat=46.5586, lon=7.9067, level=level)
-        assert decision.radius_km == _radius_for(level) == decisions.LEVEL_RADIUS_KM[level]
+        assert decision.radius_km == LEVEL_RADIUS_KM[level] == decisions.LEVEL_RADIUS_KM[level]
     exact = decisions.accept(library, photos["plain.jpg"], lat=46.5586, lon=7.9067)
     assert exact.level == "exact" and exact.radius_km == 0.1 < decisions.LEVEL_RADIUS_KM["exact"]
 

@@ -107,9 +107,11 @@ def test_cli_explain_json_and_table(setup, capsys):
     assert rc == 0
     data = json.loads(capsys.readouterr().out)
     assert data["method"] == "similarity to neighbour" and isinstance(data["concepts"], list)
-    rc = main(["--library", lib.location, "explain", str(query), "--candidate", "1"])
+    rc = main(["--library", lib.location, "explain", str(query), "--candidate", "2"])  # numbered from 1
     assert rc == 0
     assert "time evidence" in capsys.readouterr().out
+    assert main(["--library", lib.location, "explain", str(query), "--candidate", "0"]) == 1
+    assert "numbered from 1" in capsys.readouterr().err
     assert main(["--library", lib.location, "explain", "/nope.jpg"]) == 1
 
 
@@ -176,8 +178,8 @@ def test_overlay_for_a_time_candidate_says_why_none_was_written(setup, tmp_path,
     out = tmp_path / "time.png"
     exp = explaining.explain(lib, str(query), candidate=1, overlay=out)
     assert exp.overlay is None and not out.exists()
-    assert "capture time" in exp.overlay_note and "--candidate 0, 2" in exp.overlay_note
-    rc = main(["--library", lib.location, "explain", str(query), "--candidate", "1", "--overlay", str(out)])
+    assert "capture time" in exp.overlay_note and "--candidate 1, 3" in exp.overlay_note
+    rc = main(["--library", lib.location, "explain", str(query), "--candidate", "2", "--overlay", str(out)])
     assert rc == 0
     assert "no overlay written" in capsys.readouterr().err
 

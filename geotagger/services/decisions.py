@@ -96,7 +96,8 @@ def accept(
     level: str | None = None,
     force: bool = False,
 ) -> Decision:
-    """Accept a suggestion (``candidate`` = rank, 0 = best) or a manual position (``lat``/``lon``).
+    """Accept a suggestion (``candidate`` = catalog rank, 0 = best; front ends number it rank + 1) or a
+    manual position (``lat``/``lon``).
 
     ``level`` says how precise the user claims it is (default: the candidate's level; "exact" for a
     manual position). Raises UserInputError for a photo with real GPS unless ``force``.
@@ -139,14 +140,14 @@ def accept(
                 )
             if index >= len(ranked):
                 raise UserInputError(
-                    f"{photo.path} has {len(ranked)} suggestion(s); candidate {index} is none"
+                    f"{photo.path} has {len(ranked)} suggestion(s); candidate {index + 1} is none"
                 )
             chosen = ranked[index]
             lat, lon, source = chosen.lat, chosen.lon, chosen.source
             chosen_level = level or chosen.level
             if LEVELS.index(chosen_level) > LEVELS.index(chosen.level):
                 raise UserInputError(
-                    f"candidate {index} is only good to {chosen.level} level (±{chosen.radius_km:g} km); "
+                    f"candidate {index + 1} is only good to {chosen.level} level (±{chosen.radius_km:g} km); "
                     f"accept it at that level or coarser, or place the photo with --lat/--lon"
                 )
             radius = chosen.radius_km

@@ -119,7 +119,7 @@ def _summary(s: Suggestion) -> str:
     if s.address:
         place = s.address.get("display") or Address.from_dict(s.address).display
     place = place or f"{s.lat:.5f}, {s.lon:.5f}"
-    return f"#{s.rank} {place} ({s.source}, {s.level}, confidence {s.confidence:.0%})"
+    return f"#{s.rank + 1} {place} ({s.source}, {s.level}, confidence {s.confidence:.0%})"
 
 
 def _neighbour_path(evidence: dict[str, Any]) -> str | None:
@@ -208,10 +208,10 @@ def _target(lib: Library, s: Suggestion, explainer: Explainer, pack: Any) -> Tar
     path = _neighbour_path(s.evidence or {})
     if path is None:
         raise ModelError(
-            f"candidate #{s.rank} ({s.source}) carries no class or neighbour evidence to explain"
+            f"candidate #{s.rank + 1} ({s.source}) carries no class or neighbour evidence to explain"
         )
     if not Path(path).is_file():
-        raise NotFoundError(f"the neighbour photo {path} of candidate #{s.rank} is missing")
+        raise NotFoundError(f"the neighbour photo {path} of candidate #{s.rank + 1} is missing")
     emb = explainer.embed(load_photo(path, WORK_LONG_SIDE))
     return Target("neighbour", f"looks like {Path(path).name}", embedding=emb)
 
@@ -240,7 +240,7 @@ def explain(
             raise UserInputError(_why_no_suggestions(photo))
         if candidate >= len(ranked):
             raise UserInputError(
-                f"{photo.path} has {len(ranked)} suggestion(s); candidate {candidate} is none"
+                f"{photo.path} has {len(ranked)} suggestion(s); candidate {candidate + 1} is none"
             )
         s = ranked[candidate]
         session.expunge(s)
@@ -291,7 +291,7 @@ def _why_no_suggestions(photo: Photo) -> str:
 
 def _no_overlay_note(ranked: list[Suggestion], candidate: int) -> str:
     """Why a time candidate has no overlay, and which candidates of the photo would have one."""
-    others = [str(s.rank) for s in ranked if s.source != SOURCE_TIME]
+    others = [str(s.rank + 1) for s in ranked if s.source != SOURCE_TIME]  # numbered from 1
     hint = (
         f"; candidates resting on the image: --candidate {', '.join(others)}"
         if others

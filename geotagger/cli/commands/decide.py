@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from geotagger.cli.context import CliContext
+from geotagger.errors import UserInputError
 from geotagger.geo.address import LEVELS, Address
 
 ORDER = 50
@@ -13,7 +14,12 @@ ORDER = 50
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("accept", help="accept a suggested or manual location for a photo")
     p.add_argument("photo", metavar="PHOTO", help="path or catalog id")
-    p.add_argument("--candidate", type=int, metavar="N", help="suggestion rank to accept (0 = best)")
+    p.add_argument(
+        "--candidate",
+        type=int,
+        metavar="N",
+        help="which candidate to accept, numbered from 1 as `suggestions` and the GUI list them (1 = best)",
+    )
     p.add_argument("--lat", type=float, metavar="X", help="manual latitude (degrees, WGS-84)")
     p.add_argument("--lon", type=float, metavar="Y", help="manual longitude (degrees, WGS-84)")
     p.add_argument("--level", choices=LEVELS, help="precision to write (default: the candidate's)")
@@ -31,7 +37,7 @@ def run_accept(args: argparse.Namespace, ctx: CliContext) -> int:
     decision = decisions.accept(
         ctx.library,
         args.photo,
-        candidate=args.candidate,
+        candidate=None if args.candidate is None else candidate_index(args.candidate),
         lat=args.lat,
         lon=args.lon,
         level=args.level,
@@ -44,6 +50,13 @@ def run_accept(args: argparse.Namespace, ctx: CliContext) -> int:
     )
     ctx.say("run 'geotagger write' to write accepted locations into the files")
     return 0
+
+
+def candidate_index(number: int) -> int:
+    """The catalog rank (0-based) of candidate ``number`` as the user counts (1 = best)."""
+    if number < 1:
+        raise UserInputError(f"candidates are numbered from 1 (1 = best), not {number}")
+    return number - 1
 
 
 def run_reject(args: argparse.Namespace, ctx: CliContext) -> int:

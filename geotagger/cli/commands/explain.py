@@ -26,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("photos", nargs="*", metavar="PHOTO", help="path or catalog id (several: batch mode)")
     p.add_argument(
-        "--candidate", type=int, default=0, metavar="N", help="suggestion rank to explain (0 = best)"
+        "--candidate", type=int, default=1, metavar="N", help="which candidate to explain (1 = best)"
     )
     p.add_argument("--overlay", type=Path, metavar="OUT.png", help="write photo + heatmap + concept outlines")
     p.add_argument("--no-ocr", dest="ocr", action="store_false", help="skip reading text in the photo")
@@ -41,6 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
+    from geotagger.cli.commands.decide import candidate_index
     from geotagger.services import explaining  # loaded when the command runs
 
     if args.analyse is not None:
@@ -54,7 +55,11 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     if len(args.photos) == 1:
         exps = [
             explaining.explain(
-                ctx.library, args.photos[0], candidate=args.candidate, overlay=args.overlay, ocr=args.ocr
+                ctx.library,
+                args.photos[0],
+                candidate=candidate_index(args.candidate),
+                overlay=args.overlay,
+                ocr=args.ocr,
             )
         ]
         errors: list[tuple[str, str]] = []
@@ -62,7 +67,7 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
         exps, errors = explaining.explain_many(
             ctx.library,
             args.photos,
-            candidate=args.candidate,
+            candidate=candidate_index(args.candidate),
             ocr=args.ocr,
             progress=ctx.progress(),
             cancel=ctx.cancel,

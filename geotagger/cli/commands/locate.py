@@ -98,6 +98,10 @@ def run_suggestions(args: argparse.Namespace, ctx: CliContext) -> int:
 
     rows = locating.suggestions(ctx.library)
     if args.format == "json":
+        for row in rows:  # numbered as `accept --candidate N` and the GUI count them
+            row["candidate"] = 1
+            for number, alternative in enumerate(row.get("alternatives", []), start=2):
+                alternative["candidate"] = number
         print_rows(rows, COLUMNS, "json")
     else:
         print_rows(rows, COLUMNS, args.format)
