@@ -1,4 +1,12 @@
-"""The fusion model: per-radius scores of each place, minimum-Bayes-risk ranking and calibrated candidates."""
+"""The fusion model: per-radius scores of each place, minimum-Bayes-risk ranking and calibrated candidates.
+
+Ranking has two steps. ``rank`` orders the pool by the ranking model (minimum-Bayes-risk gain, the time
+rule first within its learned gate); its first item is the fusion's choice. ``candidates`` turns the
+ranked places into what the user sees: each place's P(within r) is calibrated for its role (the choice on
+held-out choices, the others on held-out alternatives), the level follows from its own probabilities,
+places that name the same place as a better one are dropped, and the alternatives follow the choice in
+order of their calibrated expected number of radii hit (locate/levels.py).
+"""
 
 from __future__ import annotations
 
@@ -9,14 +17,15 @@ from typing import Any
 
 import numpy as np
 
-from geotagger.locate.calibration import RADII_KM, Calibrator, choose_level
+from geotagger.locate.calibration import LEVEL_RADIUS_KM, RADII_KM, Calibrator
 from geotagger.locate.candidate import Candidate
 from geotagger.locate.fusion.features import FEATURES, TAUS_S, PoolItem
 from geotagger.locate.fusion.time_rule import prior_probs, rule_choice
+from geotagger.locate.levels import expected_hits, pick_level, same_place
 from geotagger.locate.time_evidence import haversine_km
 
 MAX_CANDIDATES = 5
-MERGE_KM = 1.0  # a lower-ranked place this close to a better one adds nothing new
+MERGE_KM = 1.0  # ranked places this close to a better one add nothing new at any level
 MBR_RANKING = True  # see FusionModel.rank
 
 
@@ -29,9 +38,10 @@ class FusionModel:
     scale: np.ndarray
     weights: np.ndarray  # (len(RADII_KM), len(FEATURES)): P(within r) of a place on its own
     rank_weights: np.ndarray  # (len(RADII_KM), len(FEATURES)): which place of a pool to prefer
-    calibrator: Calibrator = field(default_factory=Calibrator)
+    calibrator: Calibrator = field(default_factory=Calibrator)  # the fusion's choice (rank 1)
     report: dict[str, Any] = field(default_factory=dict)
     gate_s: float = 0.0  # the time rule's pick goes first when its gap is at most this (learned)
+    alt_calibrator: Calibrator = field(default_factory=Calibrator)  # the other ranked places
 
     @classmethod
     def untrained(cls, sources: Sequence[str], photos: int = 0) -> FusionModel:
@@ -57,25 +67,28 @@ class FusionModel:
         x[:, 0] = 1.0
         return 1.0 / (1.0 + np.exp(-np.clip(x @ self.weights.T, -30, 30)))
 
-    def rank(self, pool: Sequence[PoolItem]) -> list[tuple[PoolItem, np.ndarray]]:
-        """Pool items best first, near-duplicates merged, top 5.
+    def rank(
+        self, pool: Sequence[PoolItem], limit: int | None = MAX_CANDIDATES
+    ) -> list[tuple[PoolItem, np.ndarray]]:
+        """Pool items with their raw P(within r), best first (places within MERGE_KM of a better one
+        dropped), at most ``limit``.
 
         The order is minimum-Bayes-risk: the listwise model gives, per radius r, a distribution over which
         place is the right one; a place's gain is the expected number of radii within which it lies of
         that place (sum over r and places j of P_r(j) [d(i, j) <= r]). Where the evidence is clear this
         is the model's favourite; where it is spread, a place that many likely places are near wins.
         """
-        raw = self.raw_probs(pool)
         if not pool:
             return []
+        raw = self.raw_probs(pool)
         x = (np.stack([it.vector() for it in pool]) - self.mean) / self.scale
         z = x @ self.rank_weights.T
         p = np.exp(z - z.max(axis=0))
         p /= p.sum(axis=0)
+        lat = np.array([it.lat for it in pool])
+        lon = np.array([it.lon for it in pool])
+        d = haversine_km(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
         if MBR_RANKING:
-            lat = np.array([it.lat for it in pool])
-            lon = np.array([it.lon for it in pool])
-            d = haversine_km(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
             gain = sum((d <= r).astype(float) @ p[:, j] for j, r in enumerate(RADII_KM))
         else:
             gain = np.log(np.maximum(p, 1e-300)).sum(axis=1)
@@ -89,31 +102,51 @@ class FusionModel:
             if any(float(haversine_km(item.lat, item.lon, c.lat, c.lon)) < MERGE_KM for c, _ in chosen):
                 continue
             chosen.append((item, raw[i]))
-            if len(chosen) == MAX_CANDIDATES:
+            if limit is not None and len(chosen) == limit:
                 break
         return chosen
 
-    def candidates(self, pool: Sequence[PoolItem]) -> list[Candidate]:
-        """Ranked candidates with calibrated confidence at the finest level that is likely enough."""
+    def calibrated(self, ranked: Sequence[tuple[PoolItem, np.ndarray]]) -> list[np.ndarray]:
+        """Each ranked place's own P(within r): the choice through the choice's calibration, the others
+        through the alternatives' (an alternative is calibrated on held-out alternatives, so its numbers
+        say how often such a second-best place was right, not how often the choice was)."""
         out = []
-        for item, raw in self.rank(pool):
-            probs = self.calibrator.apply(raw[None, :])[0]
-            level, confidence = choose_level(probs)
+        for k, (item, raw) in enumerate(ranked):
+            calibrator = self.calibrator if k == 0 else self.alt_calibrator
+            if k > 0 and not self.alt_calibrator.knots and self.calibrator.knots:
+                calibrator = self.calibrator  # a model saved before alternatives were calibrated
+            out.append(calibrator.apply(raw[None, :], prior=item.prior, ceiling=item.ceiling)[0])
+        return out
+
+    def candidates(self, pool: Sequence[PoolItem]) -> list[Candidate]:
+        """The candidates the user sees, best first (module docstring of locate/levels.py: level,
+        order, same place), each with its own calibrated confidence and P(within r)."""
+        ranked = self.rank(pool, limit=None)
+        probs = [np.round(p, 4) for p in self.calibrated(ranked)]  # the numbers shown, and decided on
+        order = [0, *sorted(range(1, len(ranked)), key=lambda k: -expected_hits(probs[k]))] if ranked else []
+        out: list[Candidate] = []
+        for k in order:
+            item = ranked[k][0]
+            level, confidence = pick_level(probs[k])
+            if same_place(item.lat, item.lon, level, [(c.lat, c.lon) for c in out]):
+                continue
             evidence = dict(item.evidence)
-            evidence["p_within_km"] = {
-                f"{r:g}": round(float(p), 3) for r, p in zip(RADII_KM, probs, strict=True)
-            }
+            if "class" in evidence and not evidence.get("text"):
+                evidence["text"] = class_text(evidence, item.source)
+            evidence["p_within_km"] = {f"{r:g}": float(p) for r, p in zip(RADII_KM, probs[k], strict=True)}
             out.append(
                 Candidate(
                     lat=item.lat,
                     lon=item.lon,
-                    radius_km=_radius_for(level),
+                    radius_km=LEVEL_RADIUS_KM[level],
                     level=level,
-                    confidence=round(confidence, 4),
+                    confidence=confidence,
                     source=item.source,
                     evidence=evidence,
                 )
             )
+            if len(out) == MAX_CANDIDATES:
+                break
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -125,6 +158,7 @@ class FusionModel:
             "weights": self.weights.tolist(),
             "rank_weights": self.rank_weights.tolist(),
             "calibration": self.calibrator.to_dict(),
+            "calibration_alternatives": self.alt_calibrator.to_dict(),
             "report": self.report,
             "gate_s": self.gate_s,
         }
@@ -142,10 +176,18 @@ class FusionModel:
             Calibrator.from_dict(data.get("calibration", {})),
             dict(data.get("report", {})),
             float(data.get("gate_s", 0.0)),
+            Calibrator.from_dict(data.get("calibration_alternatives", {})),
         )
 
 
-def _radius_for(level: str) -> float:
-    from geotagger.locate.calibration import LEVEL_RADIUS_KM
-
-    return LEVEL_RADIUS_KM[level]
+def class_text(evidence: dict[str, Any], source: str) -> str:
+    """The evidence line of a place a model's class names. Without a number on purpose: the class
+    probabilities (kept in ``class_probs`` for explain) are shared by the whole list and are not the
+    candidate's chance of being right, which is its confidence."""
+    model = str(evidence.get("model") or source)
+    who = (
+        f"the global model {model.removeprefix('model:')}"
+        if model.startswith("model:")
+        else "your library's model"
+    )
+    return f"{who} recognises {evidence['class']}"

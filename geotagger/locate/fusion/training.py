@@ -69,8 +69,8 @@ def train_fusion(
     n = len(pools)
     folds = max(2, min(folds, n))
     assignment = np.random.default_rng(seed).permutation(n) % folds
-    held_raw = np.zeros((n, len(RADII_KM)))
     held_hit = np.zeros((n, len(RADII_KM)))
+    fold_models: dict[int, FusionModel] = {}
     rule_cases: dict[int, tuple[float, np.ndarray, np.ndarray]] = {}
     for f in range(folds):
         if cancel_check is not None:
@@ -83,22 +83,20 @@ def train_fusion(
             [pools[i] for i in train_idx], [truths[i] for i in train_idx], weights_all[train_idx]
         )
         model = FusionModel(tuple(sources), *fitted)
+        fold_models[f] = model
         for i in test_idx:
-            ranked = model.rank(pools[i])
-            item, raw = ranked[0]
-            held_raw[i] = raw
-            held_hit[i] = _labels([item], *truths[i])[0]
+            held_hit[i] = _labels([model.rank(pools[i], limit=1)[0][0]], *truths[i])[0]
             rule = rule_choice(pools[i])
             if rule is not None:
-                raw_rule = model.raw_probs([pools[i][rule[0]]])[0]
-                rule_cases[i] = (rule[1], raw_rule, _labels([pools[i][rule[0]]], *truths[i])[0])
+                rule_cases[i] = (rule[1], np.zeros(0), _labels([pools[i][rule[0]]], *truths[i])[0])
     gate_s = learn_gate(held_hit, rule_cases, weights_all)
-    for i, (gap, raw_rule, hit_rule) in rule_cases.items():
-        if gap <= gate_s:
-            held_raw[i], held_hit[i] = raw_rule, hit_rule
+    first, alternatives = _held_out_ranked(pools, truths, weights_all, assignment, fold_models, gate_s)
+    held_hit = first[1]
     fitted = _fit_weights(pools, truths, weights_all)
-    calibrator = Calibrator.fit(held_raw, held_hit, weights_all)
-    cal = calibrator.apply(held_raw)
+    calibrator = Calibrator.fit(*first)
+    alt_calibrator = Calibrator.fit(*alternatives)
+    cal = calibrator.apply(first[0])
+    weights_all = first[2]
     report = {
         "photos": n,
         "heldout_accuracy": {
@@ -110,7 +108,45 @@ def train_fusion(
         },
     }
     report["gate_s"] = gate_s
-    return FusionModel(tuple(sources), *fitted, calibrator, report, gate_s)
+    report["alternatives"] = int(len(alternatives[0]))
+    return FusionModel(tuple(sources), *fitted, calibrator, report, gate_s, alt_calibrator)
+
+
+Held = tuple[np.ndarray, np.ndarray, np.ndarray]  # scores, 0/1 hits (n, len(RADII_KM)), weights (n,)
+
+
+def _held_out_ranked(
+    pools: Sequence[Sequence[PoolItem]],
+    truths: Sequence[tuple[float, float]],
+    weights: np.ndarray,
+    assignment: np.ndarray,
+    fold_models: dict[int, FusionModel],
+    gate_s: float,
+) -> tuple[Held, Held]:
+    """Held-out ranked places of every known photo, split by role: the fusion's choice (rank 1) and the
+    alternatives (ranks 2-5), each with its calibration score and whether the truth lay within r."""
+    rows: tuple[list[list[np.ndarray]], list[list[np.ndarray]], list[list[float]]] = (
+        [[], []],
+        [[], []],
+        [[], []],
+    )
+    for i, pool in enumerate(pools):
+        model = fold_models.get(int(assignment[i]))
+        if model is None:
+            continue
+        model.gate_s = gate_s
+        for k, (item, raw) in enumerate(model.rank(pool)):
+            role = 0 if k == 0 else 1
+            rows[0][role].append(raw)
+            rows[1][role].append(_labels([item], *truths[i])[0])
+            rows[2][role].append(float(weights[i]))
+
+    def stack(role: int) -> Held:
+        if not rows[0][role]:
+            return np.zeros((0, len(RADII_KM))), np.zeros((0, len(RADII_KM))), np.zeros(0)
+        return np.stack(rows[0][role]), np.stack(rows[1][role]), np.asarray(rows[2][role])
+
+    return stack(0), stack(1)
 
 
 # Bins (seconds) of the gap to the nearest geotagged photo in the same folder or camera.
