@@ -81,8 +81,16 @@ def test_threshold_skips_and_report_file(library, folder: Path, tmp_path: Path, 
     assert code == 0
     rows = list(csv.DictReader(report_file.open(encoding="utf-8")))
     assert {r["action"] for r in rows} == {"skipped"}
-    assert any("below 1.00" in r["reason"] for r in rows)
-    assert "0 would be written" in capsys.readouterr().out
+    low = [r for r in rows if r["level"]]  # those with a suggestion (undated.jpg may have none)
+    assert low
+    for r in low:  # "best candidate city 0.8479 < 1": the best candidate's level and confidence
+        words = r["reason"].split(" ")
+        assert words[:3] == ["best", "candidate", r["level"]] and words[4:] == ["<", "1"], r["reason"]
+        assert float(words[3]) == pytest.approx(float(r["confidence"]), abs=6e-4)
+    out = capsys.readouterr().out
+    assert "0 would be written" in out
+    assert f"{len(rows)} skipped ({len(low)} with the best candidate below 1: " in out
+    assert all(f"{sum(r['level'] == lv for r in low)} {lv}" in out for lv in {r["level"] for r in low})
     with pytest.raises(UserInputError):
         tagging.tag(library, [folder], min_confidence=1.5)
 
@@ -93,7 +101,7 @@ def test_skip_reason_never_shows_a_confidence_equal_to_the_threshold(library, fo
     threshold = round(confidence, 3) + 0.001  # just above: two-decimal rounding printed them equal
     rows = tagging.tag(library, [folder], min_confidence=threshold, dry_run=True).rows
     reason = next(r.reason for r in rows if r.confidence == confidence)
-    shown, limit = reason.removeprefix("confidence ").split(" below ")
+    shown, limit = reason.rsplit(" ", 3)[1::2]  # "best candidate LEVEL CONF < LIMIT"
     assert float(shown) < float(limit), reason
 
 

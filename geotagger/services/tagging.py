@@ -30,6 +30,7 @@ from geotagger.progress import CancelToken, Progress
 from geotagger.services import decisions, indexing, locating, writing
 from geotagger.services.library import Library
 
+BELOW_PREFIX = "best candidate "  # reason of a photo whose best candidate is not confident enough
 REPORT_COLUMNS = (
     "file",
     "action",
@@ -69,12 +70,37 @@ class TagReport:
         return sum(1 for row in self.rows if row.action == action)
 
     def summary(self) -> str:
+        """Counts, and for the skipped photos why: how many best candidates fell short, at which level."""
         done = (
             f"{self.count('would write')} would be written"
             if self.dry_run
             else f"{self.count('written')} written"
         )
-        return f"{done}, {self.count('skipped')} skipped, {self.count('failed')} failed"
+        skipped = f"{self.count('skipped')} skipped"
+        why = self._skip_reasons()
+        if why:
+            skipped += f" ({why})"
+        return f"{done}, {skipped}, {self.count('failed')} failed"
+
+    def _skip_reasons(self) -> str:
+        low: dict[str, int] = {}
+        other: dict[str, int] = {}
+        threshold = ""
+        for row in self.rows:
+            if row.action != "skipped":
+                continue
+            if row.reason.startswith(BELOW_PREFIX):
+                low[row.level or "?"] = low.get(row.level or "?", 0) + 1
+                threshold = row.reason.rsplit("< ", 1)[-1]
+            else:
+                other[row.reason] = other.get(row.reason, 0) + 1
+        parts = []
+        if low:
+            order = sorted(low, key=lambda lv: LEVELS.index(lv) if lv in LEVELS else -1, reverse=True)
+            by_level = ", ".join(f"{low[lv]} {lv}" for lv in order)
+            parts.append(f"{sum(low.values())} with the best candidate below {threshold}: {by_level}")
+        parts += [f"{n} {reason}" for reason, n in sorted(other.items(), key=lambda kv: -kv[1])]
+        return "; ".join(parts)
 
     def save(self, path: Path) -> None:
         """CSV, or JSON when the name ends in .json."""
@@ -141,6 +167,11 @@ def _row(photo: Photo, best: Suggestion | None, action: str, reason: str = "") -
     return row
 
 
+def below_reason(best: Suggestion, min_confidence: float) -> str:
+    """Why a photo is skipped: "best candidate city 0.82 < 0.9" (4 significant digits: 0.8999 is not 0.9)."""
+    return f"{BELOW_PREFIX}{best.level} {best.confidence:.4g} < {min_confidence:g}"
+
+
 def tag(
     lib: Library,
     paths: Sequence[Path],
@@ -176,7 +207,9 @@ def tag(
         elif best is None:
             report.rows.append(_row(photo, best, "skipped", "no evidence for a location"))
         elif best.confidence < min_confidence:
-            reason = f"confidence {best.confidence:.3f} below {min_confidence:.3f}"  # 0.848 is not "0.85"
+            report.rows.append(_row(photo, best, "skipped", below_reason(best, min_confidence)))
+        elif level is not None and LEVELS.index(level) > LEVELS.index(best.level):
+            reason = f"best candidate {best.level} {best.confidence:.4g}: not sure at {level} level"
             report.rows.append(_row(photo, best, "skipped", reason))
         elif dry_run:
             report.rows.append(_row(photo, best, "would write", f"at level {level or best.level}"))
