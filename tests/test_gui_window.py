@@ -70,6 +70,8 @@ def test_window_shows_library_filters_and_details(qtbot, filled_window, tmp_path
     assert details.candidates.topLevelItemCount() == 3
     assert details.candidates.topLevelItem(0).text(1) == "Place0, Bern, Switzerland"
     assert details.candidates.topLevelItem(0).text(3) == "82%"
+    # Numbered from 1, as `suggestions --format json` and `accept --candidate N` number them.
+    assert [details.candidates.topLevelItem(i).text(0) for i in range(3)] == ["1", "2", "3"]
     assert "taken 12 min after IMG_0000.jpg (GPS)" in details.evidence.text()
     qtbot.waitUntil(
         lambda: (
