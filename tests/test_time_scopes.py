@@ -103,14 +103,20 @@ def test_measured_priors_fall_with_the_gap_and_the_scope() -> None:
     years, _ = prior("same_clock", 3 * 365 * 86400)
     assert minutes[0] >= 0.85 and days[0] < 0.5 and years[1] < 0.5
     assert prior("library", 3600)[0][1] < 0.3  # another folder's photo rarely says where
+    for gap in (60, 3 * 86400, 1083 * 86400):  # an unknown clock never makes a neighbour more telling
+        assert np.all(prior("other_clock", gap)[0] <= prior("same_clock", gap)[0])
+        unknown, known = ceiling("other_clock", gap), ceiling("same_clock", gap)
+        assert unknown is None or np.all(unknown <= known)
 
 
 def test_ceilings_forbid_exact_from_days_and_confidence_from_years() -> None:
     assert ceiling("same_clock", 600) is None  # close in time: the library's own photos decide
     days = ceiling("same_clock", 2 * 86400)
     assert days is not None and days[0] < 0.6  # never "exact" (needs 0.6 at the least) from days away
-    years = ceiling("other_clock", 1083 * 86400)
-    assert years is not None and years[:4].max() < 0.9  # below 0.9 at every level (country: 750 km)
+    years = ceiling("other_clock", 1083 * 86400)  # exif-samples: another camera, 1083 days, clock unknown
+    assert years is not None and years[:4].max() < 0.6  # no level at all, let alone a confident one
+    weeks = ceiling("same_clock", 13 * 86400)
+    assert weeks is not None and weeks[:4].max() < 0.9
     other_folder = ceiling("library", 60)  # few cases measured this close: a wide bound, still no level
     assert other_folder is not None and other_folder[:4].max() < 0.6
     hours = ceiling("library", 3 * 3600)

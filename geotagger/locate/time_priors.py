@@ -65,13 +65,17 @@ def _non_increasing(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
 @lru_cache(maxsize=1)
 def _table() -> dict[str, Any]:
     data = json.loads((resources_dir() / "time_priors.json").read_text())
-    return {
+    table = {
         scope: {
             "rates": np.asarray(fit_rates(counts)),
             "n": np.array([c["n"] for c in counts], dtype=float),
         }
         for scope, counts in data["scopes"].items()
     }
+    # A clock that is not known never makes a neighbour more telling than a known one (the measured
+    # other_clock bins are small where they come out above same_clock).
+    table["other_clock"]["rates"] = np.minimum(table["other_clock"]["rates"], table["same_clock"]["rates"])
+    return table
 
 
 def prior(scope: str, gap_s: float) -> tuple[np.ndarray, float]:
@@ -95,7 +99,8 @@ def ceiling(scope: str, gap_s: float) -> np.ndarray | None:
 @lru_cache(maxsize=len(SCOPES))
 def _ceilings(scope: str) -> np.ndarray:
     t = _table()[scope]
-    return ceilings_from(t["rates"], t["n"])
+    caps = ceilings_from(t["rates"], t["n"])
+    return np.minimum(caps, _ceilings("same_clock")) if scope == "other_clock" else caps
 
 
 def ceilings_from(rates: np.ndarray, n: np.ndarray) -> np.ndarray:
