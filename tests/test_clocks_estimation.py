@@ -147,6 +147,7 @@ def test_a_clock_reset_half_way_gives_two_periods() -> None:
 
     rng = np.random.default_rng(11)
     times, looks = _scenes(rng, 12)
+    times[6:] += 2 * 86400.0  # a travel day half-way, when the clock was set right
     rt, re = _shots(rng, times, looks, 2, 40.0)
     ut, ue = _shots(rng, times, looks, 2, 40.0)
     half = len(ut) // 2

@@ -17,7 +17,7 @@ MIN_PERIOD_PHOTOS = 4  # photos on each side of a change before it is considered
 # agreeing pairs and this confidence, and the two together this many more pairs than one offset explains.
 MIN_PERIOD_SUPPORT = 4
 MIN_PERIOD_CONFIDENCE = 0.3
-SPLITS_TRIED = 30  # change points tried (every one in smaller units, else the largest pauses)
+SPLITS_TRIED = 12  # change points tried: the largest pauses (a clock is reset or re-set on a travel day)
 
 
 @dataclass(frozen=True)

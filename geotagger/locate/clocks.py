@@ -32,7 +32,8 @@ SNAP_RATIO = 0.9  # snap to the zone multiple when it keeps this share of the be
 MIN_SUPPORT = 2  # fewer agreeing pairs than this: the clock is unknown
 UNKNOWN_MARGIN = 0.15  # a second offset within this share of the best score: unknown
 CONFIDENT = 0.15  # confidence from which an estimate is marked confident
-CANDIDATES_PER_PHOTO = 8  # offsets proposed by each unit photo (its most similar references)
+CANDIDATES_PER_PHOTO = 8  # offsets proposed by each unit photo (its most similar references) ...
+MAX_CANDIDATES = 2000  # ... of which the most similar pairs are tried (bounds the work in large folders)
 
 STATUS_CONFIDENT = "confident"
 STATUS_UNCERTAIN = "uncertain"
@@ -98,14 +99,48 @@ def _weights(unit: ClockSide, refs: ClockSide, sim_floor: float) -> np.ndarray:
     return np.clip((sim - sim_floor) / max(1e-9, 1.0 - sim_floor), 0.0, 1.0)
 
 
-def _scores(diff: np.ndarray, w: np.ndarray, offsets: np.ndarray, kernel_s: float) -> np.ndarray:
-    """Agreement per candidate offset: each unit photo counts its best weighted time-aligned reference."""
-    out = np.empty(offsets.size)
-    for start in range(0, offsets.size, 256):
-        o = offsets[start : start + 256, None, None]
-        k = np.exp(-0.5 * ((diff[None] - o) / kernel_s) ** 2)
-        out[start : start + 256] = (k * w[None]).max(axis=2).sum(axis=1)
-    return out
+@dataclass(frozen=True)
+class _Pairs:
+    """Unit and reference times with the pair weights, references sorted by time for window look-ups."""
+
+    t_unit: np.ndarray
+    t_ref: np.ndarray  # sorted
+    w: np.ndarray  # [unit, ref] in that order
+
+    @classmethod
+    def of(cls, t_unit: np.ndarray, t_ref: np.ndarray, w: np.ndarray) -> _Pairs:
+        order = np.argsort(t_ref, kind="stable")
+        return cls(t_unit, t_ref[order], w[:, order])
+
+    def scores(self, offsets: np.ndarray, kernel_s: float) -> np.ndarray:
+        """Agreement per candidate offset: each unit photo counts its best weighted reference within a
+        few kernels of its shifted time (only those windows are visited, so bursts stay cheap)."""
+        out = np.zeros(offsets.size)
+        n_unit = self.t_unit.size
+        block = max(1, 2_000_000 // max(1, n_unit))
+        for b in range(0, offsets.size, block):
+            out[b : b + block] = self._block(offsets[b : b + block], kernel_s)
+        return out
+
+    def _block(self, offsets: np.ndarray, kernel_s: float) -> np.ndarray:
+        n_unit = self.t_unit.size
+        target = self.t_unit[None, :] - offsets[:, None]  # (candidates, unit): matching reference time
+        lo = np.searchsorted(self.t_ref, target - 4 * kernel_s, side="left").ravel()
+        hi = np.searchsorted(self.t_ref, target + 4 * kernel_s, side="right").ravel()
+        counts = hi - lo
+        total = int(counts.sum())
+        if total == 0:
+            return np.zeros(offsets.size)
+        cell = np.repeat(np.arange(counts.size), counts)
+        starts = np.cumsum(counts) - counts
+        j = lo[cell] + (np.arange(total) - starts[cell])
+        i = cell % n_unit
+        gap = self.t_unit[i] - offsets[cell // n_unit] - self.t_ref[j]
+        values = self.w[i, j] * np.exp(-0.5 * (gap / kernel_s) ** 2)
+        best = np.zeros(counts.size)
+        filled = counts > 0
+        best[filled] = np.maximum.reduceat(values, starts[filled])
+        return best.reshape(offsets.size, n_unit).sum(axis=1)
 
 
 def estimate_offset(
@@ -128,25 +163,30 @@ def estimate_offset(
         return UNKNOWN
     # Candidates: the offsets the most similar pairs of each unit photo propose, and their zone multiples.
     k = min(CANDIDATES_PER_PHOTO, w.shape[1])
-    top = np.argsort(-w, axis=1)[:, :k]
+    top = (
+        np.argpartition(-w, k - 1, axis=1)[:, :k]
+        if k < w.shape[1]
+        else np.tile(np.arange(k), (w.shape[0], 1))
+    )
     rows = np.repeat(np.arange(w.shape[0]), k)
     picked = (rows, top.ravel())
-    proposed = diff[picked][w[picked] > 0]
+    weight = w[picked]
+    keep = np.argsort(-weight, kind="stable")[: min(MAX_CANDIDATES, int((weight > 0).sum()))]
+    proposed = diff[picked][keep]
     zones = np.round(proposed / ZONE_STEP_S) * ZONE_STEP_S
     candidates = np.unique(np.round(np.concatenate([proposed, zones, [0.0]])))
     candidates = candidates[np.abs(candidates) <= max_offset_s]
-    scores = _scores(diff, w, candidates, kernel_s) * _prior(candidates, zone_prior)
+    pairs = _Pairs.of(t_unit, t_ref, w)
+    scores = pairs.scores(candidates, kernel_s) * _prior(candidates, zone_prior)
     best_i = int(np.argmax(scores))
     best, best_score = float(candidates[best_i]), float(scores[best_i])
     if best_score <= 0:
         return UNKNOWN
     best = _refine(diff, w, best, kernel_s)
-    best_score = float(
-        (_scores(diff, w, np.array([best]), kernel_s) * _prior(np.array([best]), zone_prior))[0]
-    )
+    best_score = float((pairs.scores(np.array([best]), kernel_s) * _prior(np.array([best]), zone_prior))[0])
     zone = round(best / ZONE_STEP_S) * ZONE_STEP_S
     if abs(best - zone) <= 2 * kernel_s:
-        zone_score = float(_scores(diff, w, np.array([zone]), kernel_s)[0]) * (1.0 + zone_prior)
+        zone_score = float(pairs.scores(np.array([zone]), kernel_s)[0]) * (1.0 + zone_prior)
         if zone_score >= SNAP_RATIO * best_score:
             best, best_score = float(zone), max(best_score, zone_score)
     apart = np.abs(candidates - best) > 3 * kernel_s
