@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 
-from geotagger.catalog import Catalog
+from geotagger.catalog import Catalog, Photo
 from geotagger.cli.main import main
 from geotagger.services import Library
 from geotagger.services.clocks import applied_clocks, estimate_clocks, list_clocks
@@ -193,5 +193,35 @@ def test_periods_are_stored_listed_and_applied_by_time(catalog: list[str], tmp_p
         assert clock_at(periods, after).offset_s == 0.0
         rows = [r for r in list_clocks(lib) if r["device"] == "FUJIFILM X100V"]
         assert [r["period"] for r in rows] == ["until 2023-06-01 11:30", "from 2023-06-01 11:30"]
+    finally:
+        lib.close()
+
+
+def test_clock_stage_corrects_targets_and_geotagged_photos(
+    catalog: list[str], tmp_path: Path, capsys
+) -> None:
+    from geotagger.locate.stages import clocks as stage
+    from geotagger.locate.stages.run import LocateRun
+    from geotagger.locate.stages.targets import photo_point
+
+    trip = (tmp_path / "photos" / "trip").resolve()
+    assert run(capsys, *catalog, "clocks", "set", "X100V", "+1h", "--folder", str(trip))[0] == 0
+    lib = Library(tmp_path / "cat.sqlite")
+    try:
+        with lib.catalog.reader() as session:
+            photos = {p.filename: p for p in session.scalars(select(Photo)).all()}
+        cam, accepted, phone, scan = (photos[n] for n in ("cam0.jpg", "cam1.jpg", "phone0.jpg", "scan.jpg"))
+        job = LocateRun(lib)
+        job.points = {p.id: photo_point(p) for p in (cam, scan)}
+        job.known = [photo_point(phone, phone.gps_lat, phone.gps_lon), photo_point(accepted, 45.0, 7.0)]
+        before = {p.id: p.local_s for p in [*job.points.values(), *job.known]}
+        stage.correct(job)  # no embeddings at hand: the stored clocks apply
+        assert job.points[cam.id].local_s == before[cam.id] - 3600
+        assert job.points[scan.id].local_s == before[scan.id]  # the folder's unknown device: not estimated
+        known = {p.id: p for p in job.known}
+        assert known[accepted.id].local_s == before[accepted.id] - 3600  # an accepted camera photo moves too
+        assert known[phone.id].local_s == before[phone.id]  # the phone is the reference
+        digest = stage.known_clocks_digest(job.known)
+        assert digest and digest != stage.known_clocks_digest([photo_point(phone, 45.0, 7.0)])
     finally:
         lib.close()

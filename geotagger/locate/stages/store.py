@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, select
 
 from geotagger.catalog.schema import REVIEW_NONE, REVIEW_SUGGESTED, Photo, Suggestion
+from geotagger.locate.stages.clocks import known_clocks_digest
 from geotagger.locate.stages.run import LocateRun
 from geotagger.locate.stages.targets import known_digest
 
@@ -39,9 +40,7 @@ def suggestion_key(run: LocateRun, photo: Photo, base: str) -> str:
     """What one photo's suggestions were computed for (``base``: what all photos share)."""
     point = run.points.get(photo.id)
     # The photo's clock as applied (status and corrected times): a changed clock recomputes only its photos.
-    clock = (
-        f"|clock:{getattr(point, 'clock', '')}:{point.local_s!r}:{point.utc_s!r}" if point is not None else ""
-    )
+    clock = f"|clock:{point.clock}:{point.local_s!r}:{point.utc_s!r}" if point is not None else ""
     return hashlib.sha1(f"{photo.fingerprint}|{base}{clock}".encode()).hexdigest()[:16]
 
 
@@ -52,7 +51,9 @@ def _key_base(run: LocateRun) -> str:
     if run.trained is None:
         return "tracks only" + track_key  # without tracks: the key as before tracks existed
     sources = ",".join(run.sources + tuple(run.global_ids))
-    return f"{run.model_id}|{run.trained.version}|{known_digest(run.known)}|{sources}{track_key}"
+    moved = known_clocks_digest(run.known)  # '' unless a geotagged photo's clock is corrected or unknown
+    clocks = f"|clocks:{moved}" if moved else ""
+    return f"{run.model_id}|{run.trained.version}|{known_digest(run.known)}|{sources}{track_key}{clocks}"
 
 
 def _existing_keys(lib: Library, photo_ids: Sequence[int]) -> dict[int, str]:
