@@ -60,8 +60,9 @@ def test_locate_trains_on_its_own_through_the_same_path_as_models_train(indexed:
 
 
 def test_evidence_reads_the_points_a_clock_stage_may_rewrite(indexed: Library) -> None:
-    """Shifting one photo's point by the ten days between the trips moves its suggestion to the
-    other trip; the photos left alone keep theirs (what a clock stage relies on)."""
+    """Shifting one photo's point by the ten days between the trips (and into that trip's folder: another
+    folder's photos are weak evidence on their own) moves its suggestion to the other trip; the photos left
+    alone keep theirs (what a clock stage relies on)."""
     run = LocateRun(indexed, sources=("time",), use_tracks=False)
     targets.select_targets(run)
     targets.load_known(run)
@@ -71,7 +72,8 @@ def test_evidence_reads_the_points_a_clock_stage_may_rewrite(indexed: Library) -
     store.find_changed(run)
     assert set(run.keys) == set(run.points) and len(run.points) == 10
     paris = next(p for p in run.points.values() if "/paris/" in p.path)
-    run.points[paris.id] = dataclasses.replace(paris, local_s=paris.local_s + 10 * DAY_S)
+    rome_folder = next(p.folder for p in run.points.values() if "/rome/" in p.path)
+    run.points[paris.id] = dataclasses.replace(paris, local_s=paris.local_s + 10 * DAY_S, folder=rome_folder)
     evidence.collect(run)
     fusion.rank(run)
     rome = TRIPS["rome"][:2]
