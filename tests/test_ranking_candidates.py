@@ -64,11 +64,11 @@ def test_level_rule_finest_sure_level_else_finest_likely_else_country() -> None:
 
 def test_each_candidate_carries_its_own_calibrated_numbers() -> None:
     # Same raw score everywhere: only the role (choice or alternative) tells the numbers apart.
-    model = _model(_flat(0.95), _flat(0.3))
+    model = _model(_flat(0.6), _flat(0.3))
     pool = [_item(48.85, 2.35, 3.0), _item(41.9, 12.5, 2.0), _item(59.3, 18.1, 1.0)]
     cands = model.candidates(pool)
     assert [(c.lat, c.lon) for c in cands] == [(48.85, 2.35), (41.9, 12.5), (59.3, 18.1)]
-    assert cands[0].level == "exact" and cands[0].confidence == pytest.approx(0.95)
+    assert cands[0].level == "exact" and cands[0].confidence == pytest.approx(0.6)
     for c in cands:
         p = c.evidence["p_within_km"]
         assert c.confidence == pytest.approx(p[f"{LEVEL_RADIUS_KM[c.level]:g}"])
@@ -94,7 +94,7 @@ def test_a_candidate_naming_the_same_place_as_a_better_one_is_dropped() -> None:
     cands = model.candidates(pool)
     assert [(c.lat, c.lon) for c in cands] == [(48.85, 2.35), (40.4, -3.7)]
     # A finer candidate inside a coarser better one is a refinement and stays.
-    model = _model(_per_radius((0.3, 0.4, 0.5, 0.95, 0.96)), _per_radius((0.95, 0.96, 0.97, 0.98, 0.99)))
+    model = _model(_per_radius((0.03, 0.4, 0.5, 0.95, 0.96)), _per_radius((0.95, 0.96, 0.97, 0.98, 0.99)))
     cands = model.candidates(pool[:2])
     assert [(c.level, c.lat) for c in cands] == [("country", 48.85), ("exact", 48.90)]
 
@@ -167,7 +167,7 @@ def test_cli_numbers_candidates_from_one(library: Library, suggested: int, capsy
 
 def test_a_class_candidate_line_shows_no_number_that_is_not_its_own() -> None:
     # A global model's places share one class_probs list; its first entry is not the other places' figure.
-    model = _model(_flat(0.95), _flat(0.3))
+    model = _model(_flat(0.6), _flat(0.3))
     shared = [["Paris, France", 0.98], ["Rome, Italy", 0.01]]
     pool = [
         PoolItem(48.85, 2.35, "model:semp", {"psim": 2.0}, {"class_probs": shared, "class": "Paris, France"}),
@@ -177,3 +177,15 @@ def test_a_class_candidate_line_shows_no_number_that_is_not_its_own() -> None:
     assert "Rome, Italy" in second.evidence["text"] and "%" not in second.evidence["text"]
     assert "98" not in second.evidence["text"] and second.confidence == pytest.approx(0.3)
     assert first.evidence["text"] == "the global model semp recognises Paris, France"
+
+
+def test_an_alternative_far_from_a_likely_choice_claims_no_more_than_the_choice_leaves() -> None:
+    # The choice is 95% sure within 200 km and 97% within 750 km of Paris; Rome is 1100 km away, so
+    # Rome within 1 km needs Paris wrong within 750 km (3%), Rome within 750 km needs it wrong within
+    # 200 km (5%); within 2500 km nothing is excluded.
+    model = _model(_per_radius((0.5, 0.8, 0.95, 0.97, 0.99)), _flat(0.6))
+    choice, rome = model.candidates([_item(48.85, 2.35, 2.0), _item(41.9, 12.5, 1.0)])
+    p = [rome.evidence["p_within_km"][f"{r:g}"] for r in RADII_KM]
+    assert p == pytest.approx([0.03, 0.03, 0.03, 0.05, 0.6])
+    assert (rome.level, rome.confidence) == ("country", pytest.approx(0.05))
+    assert choice.evidence["p_within_km"]["200"] == pytest.approx(0.95)  # the choice is not bounded

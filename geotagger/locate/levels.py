@@ -11,6 +11,10 @@ A candidate's calibrated probabilities P(truth within r) for r = 1/25/200/750/25
 - same place: a candidate is dropped when a better-ranked one lies within its own level's radius (it would
   name the same place at the level it is shown at); a finer candidate inside a coarser one's radius is a
   refinement and stays.
+- coherence: an alternative D km from a better candidate can only be right within r where that one is
+  wrong within D - r, so its P(within r) is at most 1 - P_better(within the largest radius <= D - r).
+  Without this, an alternative listed because it is far from the choice would keep the hit rate of
+  alternatives in general, which are mostly right where the choice is right too.
 """
 
 from __future__ import annotations
@@ -49,3 +53,21 @@ def same_place(lat: float, lon: float, level: str, better: Sequence[tuple[float,
     """True when one of the ``better`` (lat, lon) lies within this candidate's own level radius."""
     radius = LEVEL_RADIUS_KM[level]
     return any(float(haversine_km(lat, lon, b_lat, b_lon)) <= radius for b_lat, b_lon in better)
+
+
+def coherent(
+    probs: np.ndarray | Sequence[float],
+    lat: float,
+    lon: float,
+    better: Sequence[tuple[float, float, np.ndarray]],
+) -> np.ndarray:
+    """``probs`` bounded by what the ``better`` candidates (lat, lon, probs) leave (module docstring)."""
+    out = np.asarray(probs, dtype=float).copy()
+    radii = np.asarray(RADII_KM)
+    for b_lat, b_lon, b_probs in better:
+        d = float(haversine_km(lat, lon, b_lat, b_lon))
+        for j, r in enumerate(RADII_KM):
+            inner = np.flatnonzero(radii <= d - r)
+            if len(inner):
+                out[j] = min(out[j], 1.0 - float(b_probs[inner[-1]]))
+    return np.maximum.accumulate(np.clip(out, 0.0, 1.0))

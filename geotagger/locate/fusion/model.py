@@ -5,7 +5,8 @@ rule first within its learned gate); its first item is the fusion's choice. ``ca
 ranked places into what the user sees: each place's P(within r) is calibrated for its role (the choice on
 held-out choices, the others on held-out alternatives), the level follows from its own probabilities,
 places that name the same place as a better one are dropped, and the alternatives follow the choice in
-order of their calibrated expected number of radii hit (locate/levels.py).
+order of their calibrated expected number of radii hit, each bounded by what the candidates above it
+leave (locate/levels.py).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from geotagger.locate.calibration import LEVEL_RADIUS_KM, RADII_KM, Calibrator
 from geotagger.locate.candidate import Candidate
 from geotagger.locate.fusion.features import FEATURES, TAUS_S, PoolItem
 from geotagger.locate.fusion.time_rule import prior_probs, rule_choice
-from geotagger.locate.levels import expected_hits, pick_level, same_place
+from geotagger.locate.levels import coherent, expected_hits, pick_level, same_place
 from geotagger.locate.time_evidence import haversine_km
 
 MAX_CANDIDATES = 5
@@ -122,18 +123,27 @@ class FusionModel:
         """The candidates the user sees, best first (module docstring of locate/levels.py: level,
         order, same place), each with its own calibrated confidence and P(within r)."""
         ranked = self.rank(pool, limit=None)
-        probs = [np.round(p, 4) for p in self.calibrated(ranked)]  # the numbers shown, and decided on
-        order = [0, *sorted(range(1, len(ranked)), key=lambda k: -expected_hits(probs[k]))] if ranked else []
+        probs = self.calibrated(ranked)
         out: list[Candidate] = []
-        for k in order:
-            item = ranked[k][0]
-            level, confidence = pick_level(probs[k])
-            if same_place(item.lat, item.lon, level, [(c.lat, c.lon) for c in out]):
+        shown: list[tuple[float, float, np.ndarray]] = []  # (lat, lon, probs) of the candidates so far
+        remaining = list(range(len(ranked)))
+        while remaining and len(out) < MAX_CANDIDATES:
+            # The choice first; then the alternative with the most expected hits given those above it.
+            bounded = {
+                k: np.round(coherent(probs[k], ranked[k][0].lat, ranked[k][0].lon, shown), 4)
+                for k in remaining
+            }
+            k = remaining[0] if not out else max(remaining, key=lambda i: (expected_hits(bounded[i]), -i))
+            remaining.remove(k)
+            item, p = ranked[k][0], bounded[k]  # rounded: the numbers shown are the numbers decided on
+            level, confidence = pick_level(p)
+            if same_place(item.lat, item.lon, level, [(lat, lon) for lat, lon, _ in shown]):
                 continue
+            shown.append((item.lat, item.lon, p))
             evidence = dict(item.evidence)
             if "class" in evidence and not evidence.get("text"):
                 evidence["text"] = class_text(evidence, item.source)
-            evidence["p_within_km"] = {f"{r:g}": float(p) for r, p in zip(RADII_KM, probs[k], strict=True)}
+            evidence["p_within_km"] = {f"{r:g}": float(v) for r, v in zip(RADII_KM, p, strict=True)}
             out.append(
                 Candidate(
                     lat=item.lat,
@@ -145,8 +155,6 @@ class FusionModel:
                     evidence=evidence,
                 )
             )
-            if len(out) == MAX_CANDIDATES:
-                break
         return out
 
     def to_dict(self) -> dict[str, Any]:
