@@ -355,8 +355,22 @@ def test_track_candidate_comes_first_then_the_fused_ones(tmp_path: Path, capsys,
     for row in paris:
         assert row["source"] == "track" and row["evidence"]["gap_s"] == 0.0
         assert haversine_km(row["lat"], row["lon"], *truth[row["file"]]) < 0.1
-        assert row["alternatives"] and all(a["source"] != "track" for a in row["alternatives"])
+        assert all(a["source"] != "track" for a in row["alternatives"])
         assert len(row["alternatives"]) <= 4
+        for a in row["alternatives"]:  # a fused place the track already names is not listed again
+            assert haversine_km(a["lat"], a["lon"], row["lat"], row["lon"]) > a["radius_km"], a
+    # Without the track the same photos' fused candidates are there (they only repeated the track's place).
+    assert main([*lib, "tracks", "remove", "1"]) == 0
+    assert main([*lib, "locate"]) == 0
+    capsys.readouterr()
+    assert main([*lib, "suggestions", "--format", "json"]) == 0
+    again = {r["file"]: r for r in json.loads(capsys.readouterr().out)}
+    for row in paris:
+        fused = again[row["file"]]
+        assert (
+            fused["source"] != "track"
+            and haversine_km(fused["lat"], fused["lon"], row["lat"], row["lon"]) < 1
+        )
     assert all(r["source"] != "track" for r in rome)
 
 

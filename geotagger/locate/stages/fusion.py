@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from geotagger.locate.fusion import MAX_CANDIDATES
+from geotagger.locate.levels import same_place
 from geotagger.locate.stages.run import LocateRun
 
 
@@ -11,7 +12,9 @@ def rank(run: LocateRun) -> None:
     for photo_id, found in run.evidence.items():
         candidates = [found.track] if found.track is not None else []
         if found.pool is not None and run.fusion is not None:
-            candidates += run.fusion.candidates(found.pool)
+            fused = run.fusion.candidates(found.pool)
+            track = [(t.lat, t.lon) for t in candidates]  # a fused place the track already names goes
+            candidates += [c for c in fused if not same_place(c.lat, c.lon, c.level, track)]
         candidates = candidates[:MAX_CANDIDATES]
         if not candidates:
             run.report.no_evidence += 1
