@@ -37,7 +37,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=float,
         default=0.0,
         metavar="SECONDS",
-        help="camera clock correction for GPS tracks: photo time + SECONDS = true time (e.g. -3600)",
+        help="one clock correction of every photo for GPS tracks, overriding `geotagger clocks`: "
+        "photo time + SECONDS = true time (e.g. -3600; the opposite sign of `clocks set`, which says how far "
+        "a camera is ahead). Prefer `geotagger clocks set DEVICE OFFSET`",
     )
     p.add_argument(
         "--five-crop",

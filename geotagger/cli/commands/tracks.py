@@ -17,7 +17,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "tracks",
         help="import GPS tracks (GPX/KML/NMEA): photos taken on them get their position",
         description="Photos taken while a GPS logger or phone recorded a track are placed on it by time "
-        "when you run `geotagger locate` (use --clock-offset if the camera clock was off).",
+        "when you run `geotagger locate`, with the camera clock corrections of `geotagger clocks` "
+        "(set one by hand when a camera clock was off: geotagger clocks set DEVICE OFFSET).",
     )
     actions = parser.add_subparsers(dest="tracks_action", metavar="ACTION", required=True)
 
