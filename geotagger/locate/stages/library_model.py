@@ -8,6 +8,7 @@ over today's geotagged photos. ``locate.library_training.train`` is the algorith
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -73,7 +74,8 @@ def train(run: LocateRun) -> library_training.Trained:
         targets=targets.open_points(run),
         global_preds=run.training.global_preds,
     )
-    version = f"{targets.known_digest(run.known)}-{int(time.time())}"
+    # Unique per training (two in one second must still differ: the suggestion keys rest on it).
+    version = f"{targets.known_digest(run.known)}-{int(time.time())}-{secrets.token_hex(3)}"
     trained.library.info.update({"version": version})
     library_training.save(trained, library_model_dir(run.lib), version)
     with run.lib.catalog.writer() as session:
