@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import random
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -43,13 +43,23 @@ def _cli(catalog: Path, *args: str, env: dict[str, str] | None = None) -> subpro
     )
 
 
+_PROBE = (
+    "import json, sqlite3, sys\n"
+    "db = sqlite3.connect('file:' + sys.argv[1] + '?mode=ro', uri=True, timeout=5)\n"
+    "print(json.dumps(db.execute(sys.argv[2]).fetchall()))\n"
+)
+
+
 def _query(catalog: Path, sql: str) -> list[tuple]:
+    """Read the catalog in a child process: a reader of a WAL database whose writer is being killed (or
+    closes and truncates the shared-memory file) can die of SIGBUS, which must not take pytest with it."""
     for _ in range(50):
-        try:
-            with sqlite3.connect(f"file:{catalog}?mode=ro", uri=True, timeout=5) as db:
-                return db.execute(sql).fetchall()
-        except sqlite3.OperationalError:
-            time.sleep(0.01)
+        done = subprocess.run(
+            [sys.executable, "-c", _PROBE, str(catalog), sql], capture_output=True, text=True, timeout=60
+        )
+        if done.returncode == 0:
+            return [tuple(row) for row in json.loads(done.stdout)]
+        time.sleep(0.01)  # locked, or the probe died: look again
     return []
 
 
