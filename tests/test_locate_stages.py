@@ -4,6 +4,7 @@ clock and text sources plug into (``run.points`` is what evidence reads; a rerun
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 from collections.abc import Iterator
 from pathlib import Path
@@ -98,3 +99,17 @@ def test_suggestion_key_changes_with_what_the_suggestion_rests_on(indexed: Libra
     library_model.prepare(other)
     store.find_changed(other)
     assert set(other.keys) == set(other.points)  # another source set: every photo is stale
+
+
+def test_a_model_saved_by_an_older_feature_set_is_retrained_not_an_error(indexed: Library) -> None:
+    """After an upgrade that changes the fusion features, `locate` retrains on its own instead of failing."""
+    first = locating.locate(indexed, sources=["time", "library"])
+    assert first.retrained
+    saved = library_model.library_model_dir(indexed) / "fusion.json"
+    data = json.loads(saved.read_text())
+    for fusion_model in data["fusions"].values():
+        fusion_model["features"] = fusion_model["features"][:-1]  # as written by an older release
+    saved.write_text(json.dumps(data))
+    again = locating.locate(indexed, sources=["time", "library"])
+    assert again.retrained and again.located == 10 and again.model_version != first.model_version
+    assert not locating.locate(indexed, sources=["time", "library"]).retrained
