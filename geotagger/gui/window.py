@@ -11,11 +11,12 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, QSize, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QSplitter, QToolBar, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QSplitter, QStackedWidget, QToolBar, QWidget
 
 from geotagger.errors import GeotaggerError
 from geotagger.gui import actions, decisions, feedback, mapsync, ops, review
 from geotagger.gui.details import DetailsPane
+from geotagger.gui.emptystate import EmptyState
 from geotagger.gui.grid import ID_ROLE, PhotoGrid, PhotoGridModel
 from geotagger.gui.logview import LogView
 from geotagger.gui.mappane import MapPane
@@ -152,7 +153,11 @@ class MainWindow(QMainWindow):
         right.setSizes([380, 360])
         main = QSplitter(Qt.Orientation.Horizontal)
         main.addWidget(self.sidebar)
-        main.addWidget(self.grid)
+        self.empty_state = EmptyState(self.act_add)
+        self.center = QStackedWidget()  # the grid, or the first-start page while there are no photos
+        self.center.addWidget(self.grid)
+        self.center.addWidget(self.empty_state)
+        main.addWidget(self.center)
         main.addWidget(right)
         main.setStretchFactor(0, 0)
         main.setStretchFactor(1, 1)
@@ -222,6 +227,7 @@ class MainWindow(QMainWindow):
         else:
             self.show_photo(None)
         total = self.counts.get("all", 0)
+        self.center.setCurrentWidget(self.empty_state if total == 0 else self.grid)
         self.status_label.setText(
             f"{len(ids):,} shown · {total:,} photos · {self.counts.get('no-gps', 0):,} without GPS"
         )
@@ -325,7 +331,19 @@ class MainWindow(QMainWindow):
 
     # ---------------------------------------------------------------- actions (see the modules)
     def add_folder(self, folder: str | None = None) -> None:
+        if folder and not Path(folder).is_dir():
+            self.report_missing_folder(folder)
+            return
+        self.empty_state.set_problem("")
         actions.add_folder(self, folder)
+
+    def report_missing_folder(self, folder: str) -> None:
+        """A folder from the command line that is not there: say so in the window, never exit (first start)."""
+        what = "is not a folder" if Path(folder).exists() else "does not exist"
+        message = f"{folder} {what}: choose a folder of photos"
+        log.warning("%s", message)
+        self.empty_state.set_problem(message)
+        self.statusBar().showMessage(message, 15000)
 
     def locate(self) -> None:
         actions.locate(self)

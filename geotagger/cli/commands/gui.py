@@ -1,4 +1,7 @@
-"""``geotagger gui [PATH]``: open the desktop app (Qt is imported only when this command runs)."""
+"""``geotagger gui [PATH]``: open the desktop app (Qt is imported only when this command runs).
+
+A PATH that does not exist is not an error here: the window opens on its first-start page and says so
+there, so the README's first command works on a machine without ~/Pictures."""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import argparse
 from pathlib import Path
 
 from geotagger.cli.context import CliContext
-from geotagger.errors import GeotaggerError, UserInputError
+from geotagger.errors import GeotaggerError
 
 ORDER = 90
 
@@ -18,12 +21,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_gui(args: argparse.Namespace, ctx: CliContext) -> int:
-    if args.path and not Path(args.path).exists():
-        raise UserInputError(f"{args.path} does not exist")
     try:
         from geotagger.gui.app import run  # lazy: the rest of the CLI never loads Qt
         from geotagger.gui.window import MainWindow  # noqa: F401 - fails here if Qt is missing
     except ImportError as exc:
         raise GeotaggerError(f"the desktop app needs Qt for Python (pip install pyside6): {exc}") from exc
 
-    return run(ctx.library_location, str(Path(args.path).resolve()) if args.path else None)
+    folder = str(Path(args.path).expanduser().resolve()) if args.path else None
+    return run(ctx.library_location, folder)
