@@ -225,3 +225,22 @@ def test_clock_stage_corrects_targets_and_geotagged_photos(
         assert digest and digest != stage.known_clocks_digest([photo_point(phone, 45.0, 7.0)])
     finally:
         lib.close()
+
+
+def test_a_scoped_estimate_keeps_the_other_folders_clocks(catalog: list[str], tmp_path: Path) -> None:
+    """`locate PATH` embeds only what lies under PATH: the units outside keep their stored clocks."""
+    lib = Library(tmp_path / "cat.sqlite")
+    try:
+        with lib.catalog.reader() as session:
+            ids = [pid for (pid,) in session.execute(text("SELECT id FROM photos")).all()]
+        rng = np.random.default_rng(0)
+        estimate_clocks(lib, {pid: rng.normal(size=16) for pid in ids})
+        before = {(r["device"], r["folder"]) for r in list_clocks(lib) if r["source"] == "estimated"}
+        trip = str((tmp_path / "photos" / "trip").resolve())
+        assert ("FUJIFILM X100V", trip) in {(d, f) for d, f in before}
+        estimates = estimate_clocks(lib, {}, scope={("", trip)})
+        assert set(estimates) == {("", trip)}
+        after = {(r["device"], r["folder"]) for r in list_clocks(lib) if r["source"] == "estimated"}
+        assert after == before
+    finally:
+        lib.close()

@@ -95,10 +95,14 @@ def _shots(lib: Library) -> list[_Shot]:
     return out
 
 
-def estimate_clocks(lib: Library, vectors: dict[int, np.ndarray]) -> dict[tuple[str, str], list[ClockPeriod]]:
+def estimate_clocks(
+    lib: Library, vectors: dict[int, np.ndarray], scope: set[tuple[str, str]] | None = None
+) -> dict[tuple[str, str], list[ClockPeriod]]:
     """Estimate every non-reference unit's clock from the photos' embeddings (``vectors``: photo id ->
     embedding; photos without one are left out) and store the estimates. Returns (device, folder) ->
-    its periods (usually one); a unit without references in its folder is unknown."""
+    its periods (usually one); a unit without references in its folder is unknown. ``scope`` limits the
+    work to those units (`locate PATH` embeds only the photos under PATH: the other folders' stored
+    clocks must not turn unknown for lack of embeddings)."""
     units: dict[tuple[str, str], list[_Shot]] = defaultdict(list)
     for shot in _shots(lib):
         units[(shot.device, shot.folder)].append(shot)
@@ -110,7 +114,7 @@ def estimate_clocks(lib: Library, vectors: dict[int, np.ndarray]) -> dict[tuple[
             references[folder] += [s for s in shots if s.reference and s.id in vectors]
     estimates: dict[tuple[str, str], list[ClockPeriod]] = {}
     for unit, shots in sorted(units.items()):
-        if unit in reference_units:
+        if unit in reference_units or (scope is not None and unit not in scope):
             continue
         mine = [s for s in shots if s.id in vectors]
         refs = references.get(unit[1], [])
@@ -118,7 +122,7 @@ def estimate_clocks(lib: Library, vectors: dict[int, np.ndarray]) -> dict[tuple[
             estimates[unit] = [ClockPeriod(None, None, UNKNOWN)]
             continue
         estimates[unit] = estimate_periods(_side(mine, vectors), _side(refs, vectors))
-    _store(lib, estimates)
+    _store(lib, estimates, partial=scope is not None)
     return estimates
 
 
@@ -148,15 +152,16 @@ def _values(period: ClockPeriod) -> tuple[Any, ...]:
     )
 
 
-def _store(lib: Library, estimates: dict[tuple[str, str], list[ClockPeriod]]) -> None:
-    """Replace the estimated rows (manual rows stay); a unit whose periods did not change keeps its rows."""
+def _store(lib: Library, estimates: dict[tuple[str, str], list[ClockPeriod]], partial: bool = False) -> None:
+    """Replace the estimated rows (manual rows stay); a unit whose periods did not change keeps its rows.
+    ``partial``: only some units were estimated, so the rows of the others stay too."""
     now = _now()
     with lib.catalog.writer() as session:
         old: dict[tuple[str, str], list[Clock]] = defaultdict(list)
         for c in session.scalars(select(Clock).where(Clock.source == CLOCK_ESTIMATED).order_by(Clock.id)):
             old[(c.device, c.folder)].append(c)
         for unit, rows in old.items():
-            if unit not in estimates:
+            if unit not in estimates and not partial:
                 for row in rows:
                     session.delete(row)
         for (device, folder), periods in estimates.items():

@@ -39,7 +39,8 @@ def correct(run: LocateRun) -> None:
     from geotagger.services import clocks as service  # the catalog side of clocks
 
     if run.vectors:
-        service.estimate_clocks(run.lib, run.vectors)
+        scope = None if not run.paths else {(p.camera or "", p.folder) for p in run.points.values()}
+        service.estimate_clocks(run.lib, run.vectors, scope)
     applied = service.applied_clocks(run.lib)
     override = bool(run.clock_offset_s)
 
