@@ -244,3 +244,26 @@ def test_a_scoped_estimate_keeps_the_other_folders_clocks(catalog: list[str], tm
         assert after == before
     finally:
         lib.close()
+
+
+def test_hostile_device_names_cannot_drive_the_terminal(tmp_path: Path, capsys) -> None:
+    """Make/Model come from files: generated names with escape sequences, bidi overrides and markup are
+    listed and set by name with every control character shown escaped, on stdout and on stderr."""
+    import random
+    import re
+
+    rng = random.Random(11)
+    nasty = ["\x1b[2J", "\x1b]0;owned\x07", "\r", "\u202e", "{{7*7}}", "<b>", "\x00", "\x9b31m", "é"]
+    control = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+    for trial in range(4):
+        make = "Cam" + "".join(rng.choice(nasty) for _ in range(4))
+        folder = tmp_path / f"t{trial}"
+        make_jpeg(folder / "a.jpg", taken=datetime(2023, 6, 1, 10), make=make, model="Z")
+        lib = ["--library", str(folder / "cat.sqlite")]
+        assert run(capsys, *lib, "index", str(folder))[0] == 0
+        code, out, err = run(capsys, *lib, "clocks", "set", "Cam", "+60")
+        assert code == 0, err
+        code, out2, err2 = run(capsys, *lib, "clocks")
+        assert code == 0 and "Cam" in out2
+        for text_out in (out, err, out2, err2):
+            assert not control.search(text_out), repr(text_out)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from geotagger.cli.progress import LineProgress, RichProgress
 from geotagger.errors import NotFoundError
 from geotagger.progress import CancelToken, NullProgress, Progress
+from geotagger.textsafe import terminal_text
 
 if TYPE_CHECKING:
     from geotagger.services import Library
@@ -55,9 +56,10 @@ class CliContext:
             lines.finish()
 
     def say(self, message: str) -> None:
-        """A status line for people (stderr, so stdout stays machine-readable)."""
+        """A status line for people (stderr, so stdout stays machine-readable); names from files and
+        metadata in it cannot drive the terminal (control characters are shown escaped)."""
         if not self.quiet:
-            print(message, file=sys.stderr)
+            print(terminal_text(message), file=sys.stderr)
 
     def close(self) -> None:
         self.stop_progress()

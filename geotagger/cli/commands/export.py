@@ -55,8 +55,8 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
         cancel=ctx.cancel,
     )
     for path, reason in report.skipped:
-        ctx.say(terminal_text(f"skipped {path}: {reason}"))
+        ctx.say(f"skipped {path}: {reason}")
     for path, note in report.notes:
-        ctx.say(terminal_text(f"note {path}: {note}"))
+        ctx.say(f"note {path}: {note}")
     print(terminal_text(report.summary()))
     return 0
