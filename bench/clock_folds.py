@@ -26,13 +26,13 @@ from sqlalchemy import select
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1]))  # the repo's geotagger
 
+from geotagger.catalog.library import Library  # noqa: E402
 from geotagger.catalog.schema import Photo  # noqa: E402
 from geotagger.locate import clocks  # noqa: E402
 from geotagger.locate.embed import store_model_id  # noqa: E402
 from geotagger.locate.embedding_store import EmbeddingStore  # noqa: E402
 from geotagger.locate.time_evidence import capture_seconds  # noqa: E402
 from geotagger.services import models  # noqa: E402
-from geotagger.services.library import Library  # noqa: E402
 
 KERNELS = (45.0, 60.0, 90.0, 120.0)
 FLOORS = (0.2, 0.3)

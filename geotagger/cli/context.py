@@ -12,7 +12,7 @@ from geotagger.progress import CancelToken, NullProgress, Progress
 from geotagger.textsafe import terminal_text
 
 if TYPE_CHECKING:
-    from geotagger.services import Library
+    from geotagger.catalog.library import Library
 
 
 @dataclass
@@ -29,8 +29,8 @@ class CliContext:
     def library(self) -> Library:
         if self._library is None:
             from geotagger.catalog.db import catalog_file  # the catalog stack loads only when needed
+            from geotagger.catalog.library import Library
             from geotagger.paths import default_library_path
-            from geotagger.services import Library
 
             location = self.library_location or default_library_path()
             path = catalog_file(location)

@@ -32,8 +32,8 @@ def create_application(argv: Sequence[str] | None = None):
 def run(library_location: str | None = None, folder: str | None = None) -> int:
     """Open the window on a library; with ``folder``, index it first (the window shows progress). A folder
     that does not exist is reported in the window, which opens on its "Add a folder to start" page."""
+    from geotagger.catalog.library import Library
     from geotagger.gui.window import MainWindow
-    from geotagger.services import Library
 
     app = create_application()
     try:

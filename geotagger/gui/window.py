@@ -13,6 +13,7 @@ from PySide6.QtCore import QEvent, QItemSelectionModel, QSize, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QSplitter, QStackedWidget, QToolBar, QWidget
 
+from geotagger.catalog.library import Library
 from geotagger.errors import GeotaggerError
 from geotagger.gui import actions, decisions, feedback, mapsync, ops, review
 from geotagger.gui.details import DetailsPane
@@ -25,7 +26,7 @@ from geotagger.gui.settings import AppSettings, SettingsDialog
 from geotagger.gui.sidebar import Sidebar
 from geotagger.gui.tasks import TaskRunner
 from geotagger.gui.thumbnails import ThumbnailLoader
-from geotagger.services import Library, browse
+from geotagger.services import browse
 
 log = logging.getLogger(__name__)
 

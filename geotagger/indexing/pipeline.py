@@ -14,6 +14,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from geotagger.catalog.library import Library
 from geotagger.catalog.schema import STATUS_MISSING
 from geotagger.errors import CancelledError
 from geotagger.indexing.pool import ReadPool
@@ -28,7 +29,6 @@ from geotagger.indexing.store import (
 )
 from geotagger.indexing.walk import normalise_extensions, walk
 from geotagger.progress import CancelToken, NullProgress, Progress
-from geotagger.services.library import Library
 
 log = logging.getLogger(__name__)
 _REREAD = frozenset({STATUS_MISSING, RETRY})  # rows read again even when size and mtime match

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, case, or_, select
 from sqlalchemy.orm import Session
 
+from geotagger.catalog.library import Library
 from geotagger.catalog.schema import (
     GPS_FROM_ACCEPTED,
     GPS_FROM_MANUAL,
@@ -25,7 +26,6 @@ from geotagger.catalog.schema import (
     Photo,
 )
 from geotagger.indexing.reading import ReadResult
-from geotagger.services.library import Library
 
 photos = Photo.__table__
 # GPS set by the user's workflow (accepted suggestion, manual placement) wins over what the file says:

@@ -11,9 +11,9 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from geotagger.catalog import Album, AlbumPhoto, Photo
+from geotagger.catalog.library import Library
 from geotagger.catalog.schema import STATUS_OK
 from geotagger.errors import NotFoundError, UserInputError
-from geotagger.services.library import Library
 from geotagger.services.selection import (
     FILTERS,
     is_catalog_text,

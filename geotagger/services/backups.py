@@ -21,9 +21,9 @@ from typing import Any
 from sqlalchemy import select
 
 from geotagger.catalog import WriteRecord
+from geotagger.catalog.library import Library
 from geotagger.errors import UserInputError
 from geotagger.metadata.safe_io import TMP_PREFIX, remove_stale_temps
-from geotagger.services.library import Library
 from geotagger.services.write_journal import DONE, PENDING, TEXT_JOURNAL, UNDOING
 from geotagger.services.write_lock import writer_lock
 

@@ -14,9 +14,9 @@ from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from geotagger.catalog import Decision, Photo, Suggestion, WriteRecord
+from geotagger.catalog.library import Library
 from geotagger.errors import NotFoundError, UserInputError
 from geotagger.geo.address import Address
-from geotagger.services.library import Library
 from geotagger.services.pathscope import at_or_under
 from geotagger.services.selection import filter_clause
 

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import delete, select
 
+from geotagger.catalog.library import Library
 from geotagger.catalog.schema import (
     CLOCK_ESTIMATED,
     CLOCK_MANUAL,
@@ -31,7 +32,6 @@ from geotagger.errors import NotFoundError, UserInputError
 from geotagger.locate.clock_periods import ClockPeriod, estimate_periods
 from geotagger.locate.clocks import STATUS_CONFIDENT, STATUS_UNKNOWN, UNKNOWN, ClockSide, format_offset
 from geotagger.locate.time_evidence import camera_key, capture_seconds
-from geotagger.services.library import Library
 
 UNKNOWN_DEVICE = "unknown camera"
 CLOCK_REFERENCE = "reference"  # the status a photo of a GPS device gets (its clock is right)

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from geotagger.catalog import Decision, Photo
+from geotagger.catalog.library import Library
 from geotagger.catalog.schema import (
     GPS_FROM_EXIF,
     GPS_FROM_XMP,
@@ -22,7 +23,6 @@ from geotagger.geo.address import LEVELS
 from geotagger.locate.calibration import LEVEL_RADIUS_KM
 from geotagger.locate.candidate import SOURCE_MANUAL
 from geotagger.metadata.write_jpeg import GpsFix
-from geotagger.services.library import Library
 from geotagger.services.selection import find_photo
 
 ACTION_ACCEPT = "accept"

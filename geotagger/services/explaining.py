@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from geotagger.catalog.library import Library
 from geotagger.catalog.schema import STATUS_OK, Photo, Suggestion
 from geotagger.errors import GeotaggerError, ModelError, NotFoundError, UserInputError
 from geotagger.explain.explainer import (
@@ -30,7 +31,6 @@ from geotagger.explain.explainer import (
 from geotagger.explain.text import INSTALL_HINT, TextRegion
 from geotagger.locate.candidate import SOURCE_TIME
 from geotagger.progress import CancelToken, Progress
-from geotagger.services.library import Library
 
 log = logging.getLogger(__name__)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from geotagger.catalog import Photo
+from geotagger.catalog.library import Library
 from geotagger.catalog.schema import STATUS_OK
 from geotagger.errors import GeotaggerError, NotFoundError, UserInputError
 from geotagger.export.exporter import Source, export_one, make_thumbnails
@@ -19,7 +20,6 @@ from geotagger.geo.geocoder import ReverseGeocoder
 from geotagger.progress import CancelToken, NullProgress, Progress
 from geotagger.services import albums, indexing
 from geotagger.services.decisions import latest_accept
-from geotagger.services.library import Library
 from geotagger.services.selection import photo_ids_matching
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import case, func, select
 
+from geotagger.catalog.library import Library
 from geotagger.catalog.schema import (
     STATUS_MISSING,
     Photo,
@@ -16,7 +17,6 @@ from geotagger.errors import NotFoundError, UserInputError
 from geotagger.indexing.pipeline import IndexReport, run_index
 from geotagger.indexing.pool import POOL_KINDS
 from geotagger.progress import CancelToken, Progress
-from geotagger.services.library import Library
 from geotagger.services.selection import filter_clause, is_catalog_text, not_utf8
 from geotagger.textsafe import escaped_bytes
 

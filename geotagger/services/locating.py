@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from geotagger.catalog.library import Library
 from geotagger.locate.stages import clocks, embeddings, evidence, fusion, library_model, store, targets
 from geotagger.locate.stages.run import LocateReport, LocateRun
 from geotagger.progress import CancelToken, Progress
-from geotagger.services.library import Library
 
 __all__ = ["LocateReport", "locate", "suggestions"]
 

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 
 from geotagger.catalog import Photo, Suggestion
+from geotagger.catalog.library import Library
 from geotagger.catalog.schema import (
     REVIEW_ACCEPTED,
     REVIEW_REJECTED,
@@ -28,7 +29,6 @@ from geotagger.errors import GeotaggerError, UserInputError
 from geotagger.geo.address import LEVELS
 from geotagger.progress import CancelToken, Progress
 from geotagger.services import decisions, indexing, locating, writing
-from geotagger.services.library import Library
 
 BELOW_PREFIX = "best candidate "  # reason of a photo whose best candidate is not confident enough
 REPORT_COLUMNS = (

@@ -17,11 +17,11 @@ from typing import Any
 import numpy as np
 from sqlalchemy import delete, insert, select
 
+from geotagger.catalog.library import Library
 from geotagger.catalog.schema import Track, TrackPoint
 from geotagger.errors import GeotaggerError, NotFoundError
 from geotagger.locate.tracks import TRACK_SUFFIXES, TrackArrays, read_track
 from geotagger.progress import CancelToken, Progress
-from geotagger.services.library import Library
 from geotagger.textsafe import escaped_bytes
 
 

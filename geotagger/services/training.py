@@ -7,10 +7,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from geotagger.catalog.library import Library
 from geotagger.locate.stages import embeddings, library_model, targets
 from geotagger.locate.stages.run import LocateRun
 from geotagger.progress import CancelToken, Progress
-from geotagger.services.library import Library
 
 
 @dataclass

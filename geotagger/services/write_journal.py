@@ -33,6 +33,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from geotagger.catalog import Decision, Photo, WriteRecord
+from geotagger.catalog.library import Library
 from geotagger.catalog.schema import GPS_FROM_ACCEPTED, REVIEW_ACCEPTED, REVIEW_WRITTEN
 from geotagger.errors import CatalogError, GeotaggerError, MetadataError
 from geotagger.metadata.safe_io import (
@@ -45,7 +46,6 @@ from geotagger.metadata.safe_io import (
     store_backup,
 )
 from geotagger.metadata.write_jpeg import GpsFix
-from geotagger.services.library import Library
 
 log = logging.getLogger(__name__)
 

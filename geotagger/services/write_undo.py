@@ -11,10 +11,10 @@ from pathlib import Path
 from sqlalchemy import select
 
 from geotagger.catalog import WriteRecord
+from geotagger.catalog.library import Library
 from geotagger.errors import GeotaggerError, MetadataError, UserInputError
 from geotagger.metadata.safe_io import check_writable, sha256_file
 from geotagger.services import write_journal as journal
-from geotagger.services.library import Library
 from geotagger.services.write_journal import DONE, UNDOING, UNDONE, reconcile
 from geotagger.services.write_lock import writer_lock
 

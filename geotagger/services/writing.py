@@ -34,6 +34,7 @@ from typing import Any
 from sqlalchemy import select
 
 from geotagger.catalog import Decision, Photo, WriteRecord
+from geotagger.catalog.library import Library
 from geotagger.catalog.schema import GPS_FROM_EXIF, GPS_FROM_XMP, REVIEW_ACCEPTED
 from geotagger.errors import GeotaggerError, MetadataError, NotFoundError, UserInputError, WriteRefusedError
 from geotagger.metadata.safe_io import atomic_write, check_readable, check_writable, sha256_bytes, sha256_file
@@ -51,7 +52,6 @@ from geotagger.metadata.xmp_write import (
 from geotagger.progress import CancelToken, NullProgress, Progress
 from geotagger.services import write_journal as journal
 from geotagger.services.decisions import latest_accept
-from geotagger.services.library import Library
 from geotagger.services.write_journal import (
     DONE,
     FAILED,

@@ -24,7 +24,7 @@ from geotagger.locate.stages.run import LocateRun
 from geotagger.locate.time_evidence import PhotoPoint
 
 if TYPE_CHECKING:
-    from geotagger.services.library import Library
+    from geotagger.catalog.library import Library
 
 MODEL_SETTING = "library_model"
 RETRAIN_MIN_CHANGED = 10  # new/removed geotagged photos before an automatic retrain ...

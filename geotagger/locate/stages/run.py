@@ -15,10 +15,10 @@ from geotagger.locate.time_evidence import PhotoPoint
 from geotagger.progress import CancelToken, Progress
 
 if TYPE_CHECKING:
+    from geotagger.catalog.library import Library
     from geotagger.catalog.schema import Photo
     from geotagger.locate.library_training import Trained
     from geotagger.locate.tracks import TrackArrays
-    from geotagger.services.library import Library
 
 
 @dataclass

@@ -21,7 +21,7 @@ from geotagger.locate.stages.run import LocateRun
 from geotagger.locate.stages.targets import known_digest
 
 if TYPE_CHECKING:
-    from geotagger.services.library import Library
+    from geotagger.catalog.library import Library
 
 
 def find_changed(run: LocateRun) -> None:

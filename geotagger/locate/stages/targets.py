@@ -31,7 +31,7 @@ from geotagger.locate.tracks import SOURCE_TRACK
 from geotagger.services.pathscope import at_or_under
 
 if TYPE_CHECKING:
-    from geotagger.services.library import Library
+    from geotagger.catalog.library import Library
 
 
 def check_request(

@@ -1,4 +1,5 @@
-"""An open photo library: its catalog plus the folder where its side data lives."""
+"""An open photo library: its catalog plus the folder where its side data lives (core layer: indexing,
+locating and the services all open photos through it)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import os
 from pathlib import Path
 from types import TracebackType
 
-from geotagger.catalog import Catalog
+from geotagger.catalog.db import Catalog
 from geotagger.paths import default_library_path, library_data_dir
 
 
