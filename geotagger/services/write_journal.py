@@ -46,6 +46,7 @@ from geotagger.metadata.safe_io import (
     store_backup,
 )
 from geotagger.metadata.write_jpeg import GpsFix
+from geotagger.metadata.xmp_write import XmpLocation
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +140,25 @@ def _text_journal(lib: Library, event: str, photo: str, records: Iterable[WriteR
         raise JournalError(f"cannot append to the write journal {path}: {exc.strerror or exc}") from exc
 
 
+def location_of(decision: Decision) -> XmpLocation:
+    """What a decision writes at its level (levels: see services/writing.py); here so that writing and the
+    journal share it without importing each other."""
+    level = decision.level or "exact"
+    address = decision.address or {}
+    fix = None
+    if level != "country":
+        assert decision.lat is not None and decision.lon is not None
+        radius_m = decision.radius_km * 1000 if decision.radius_km is not None else None
+        fix = GpsFix(decision.lat, decision.lon, None, radius_m)
+    return XmpLocation(
+        fix=fix,
+        city=address.get("locality") if level in ("city", "exact") else None,
+        state=address.get("admin1") if level != "country" else None,
+        country=address.get("country"),
+        country_code=address.get("country_code"),
+    )
+
+
 # --- catalog side ----------------------------------------------------------------------------------
 
 
@@ -156,8 +176,6 @@ def refresh_file_fields(photo: Photo) -> None:
 
 
 def mark_written(photo: Photo, decision: Decision, sidecar: str | None) -> None:
-    from geotagger.services.writing import location_of
-
     location = location_of(decision)
     photo.review_state = REVIEW_WRITTEN
     if location.fix is not None:

@@ -39,7 +39,7 @@ from geotagger.catalog.schema import GPS_FROM_EXIF, GPS_FROM_XMP, REVIEW_ACCEPTE
 from geotagger.errors import GeotaggerError, MetadataError, NotFoundError, UserInputError, WriteRefusedError
 from geotagger.metadata.safe_io import atomic_write, check_readable, check_writable, sha256_bytes, sha256_file
 from geotagger.metadata.verify import verify_jpeg_patch, verify_on_disk, verify_sidecar
-from geotagger.metadata.write_jpeg import GpsFix, add_gps
+from geotagger.metadata.write_jpeg import add_gps
 from geotagger.metadata.xmp import find_sidecar
 from geotagger.metadata.xmp_write import (
     PLACE_NAME_MODES,
@@ -62,6 +62,7 @@ from geotagger.services.write_journal import (
     UNDOING,
     UNDONE,
     FileChange,
+    location_of,
     reconcile,
 )
 from geotagger.services.write_lock import writer_lock
@@ -115,24 +116,6 @@ class WriteReport:
     @property
     def failed(self) -> int:
         return sum(1 for i in self.items if i.status == "failed")
-
-
-def location_of(decision: Decision) -> XmpLocation:
-    """What a decision writes at its level (see the module docstring)."""
-    level = decision.level or "exact"
-    address = decision.address or {}
-    fix = None
-    if level != "country":
-        assert decision.lat is not None and decision.lon is not None
-        radius_m = decision.radius_km * 1000 if decision.radius_km is not None else None
-        fix = GpsFix(decision.lat, decision.lon, None, radius_m)
-    return XmpLocation(
-        fix=fix,
-        city=address.get("locality") if level in ("city", "exact") else None,
-        state=address.get("admin1") if level != "country" else None,
-        country=address.get("country"),
-        country_code=address.get("country_code"),
-    )
 
 
 def _is_jpeg(path: Path, fmt: str | None) -> bool:
