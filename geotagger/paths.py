@@ -2,11 +2,14 @@
 
 Everything lives under one data directory (platformdirs user data dir), overridable with
 GEOTAGGER_DATA_DIR; the catalog path can be overridden on its own with GEOTAGGER_LIBRARY / --library.
+In the self-contained bundle (PyInstaller, ``sys.frozen``) the model packs it ships are the default
+models folder, since that bundle cannot build them (no torch).
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import platformdirs
@@ -30,11 +33,23 @@ def default_library_path() -> Path:
     return data_dir() / "library.sqlite"
 
 
+def bundle_dir() -> Path | None:
+    """The unpacked folder of a self-contained bundle (PyInstaller's ``sys._MEIPASS``), else None."""
+    if not getattr(sys, "frozen", False):
+        return None
+    root = getattr(sys, "_MEIPASS", None)
+    return Path(root) if root else Path(sys.executable).resolve().parent
+
+
 def models_dir() -> Path:
-    """Built or imported model packs; never inside the git checkout."""
+    """Built or imported model packs; never inside the git checkout. In the bundle: the packs it
+    ships (``<bundle>/models``), which it cannot rebuild; GEOTAGGER_MODELS_DIR overrides both."""
     override = os.environ.get("GEOTAGGER_MODELS_DIR")
     if override:
         return Path(override).expanduser()
+    bundled = bundle_dir()
+    if bundled is not None:
+        return bundled / "models"
     return data_dir() / "models"
 
 

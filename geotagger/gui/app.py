@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import sys
+import time
 from collections.abc import Sequence
 
 from geotagger.errors import GeotaggerError
@@ -32,7 +33,9 @@ def create_application(argv: Sequence[str] | None = None):
 def run(library_location: str | None = None, folder: str | None = None) -> int:
     """Open the window on a library; with ``folder``, index it first (the window shows progress). A folder
     that does not exist is reported in the window, which opens on its "Add a folder to start" page."""
+    started = time.monotonic()
     from geotagger.catalog.library import Library
+    from geotagger.gui.first_paint import screenshot_on_first_paint
     from geotagger.gui.window import MainWindow
 
     app = create_application()
@@ -44,6 +47,7 @@ def run(library_location: str | None = None, folder: str | None = None) -> int:
         critical(None, "geotagger", str(exc))
         return 1
     window = MainWindow(lib)
+    screenshot_on_first_paint(window, started)
     window.show()
     if folder:
         window.add_folder(folder)

@@ -25,6 +25,7 @@ from geotagger.locate.pack import (
     pack_build_folder,
     publish_pack,
 )
+from geotagger.locate.torch_gate import require_torch
 from geotagger.paths import models_dir
 from geotagger.progress import Progress
 
@@ -222,7 +223,7 @@ def build_backbone_pack(
     """Export the variant into <models_dir>/<id>/ (atomically: built in a temp folder, then renamed)."""
     if variant not in VARIANTS:
         raise UserInputError(f"unknown variant {variant!r}; choose one of {', '.join(VARIANTS)}")
-    import torch
+    torch = require_torch("building a model pack")
 
     recipe = VARIANTS[variant]
     root = dest_root or models_dir()

@@ -36,6 +36,7 @@ from geotagger.locate.pack import (
     publish_pack,
     valid_pack_id,
 )
+from geotagger.locate.torch_gate import require_torch
 from geotagger.paths import models_dir
 from geotagger.progress import Progress
 
@@ -307,6 +308,8 @@ def import_semp_release(
 ) -> ModelPack:
     """Convert a release into <models_dir>/<id>/ (backbone.onnx, heads.npz, partitionings, M)."""
     from geotagger.locate.build import export_onnx
+
+    require_torch("importing a SemP checkpoint")
 
     folder, ckpt, hparams = locate_release(Path(path))
     pack_id = pack_id or "semp-" + re.sub(r"[^a-z0-9._-]+", "-", folder.name.lower()).strip("-.")
