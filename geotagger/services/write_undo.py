@@ -5,7 +5,7 @@ be undone is reported on its own and the others are still undone."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from sqlalchemy import select
@@ -42,6 +42,21 @@ def undo(lib: Library, last: int = 1) -> UndoResult:
     """
     if last < 1:
         raise UserInputError("--last must be 1 or more")
+    return _undo(lib, lambda groups: len(groups) < last, None)
+
+
+def undo_groups(lib: Library, keys: Sequence[tuple[int | None, int | None]]) -> UndoResult:
+    """Undo the written groups named by (photo id, decision id): one history entry (services/history)."""
+    wanted = set(keys)
+    return _undo(lib, lambda _groups: True, wanted)
+
+
+def _undo(
+    lib: Library,
+    room: Callable[[dict[tuple[int | None, int | None], list[WriteRecord]]], bool],
+    wanted: set[tuple[int | None, int | None]] | None,
+) -> UndoResult:
+    """Undo done groups, newest first: those in ``wanted`` (all when None) while ``room`` allows a new one."""
     with writer_lock(lib.catalog.path):
         reconcile(lib)
         with lib.catalog.reader() as session:
@@ -52,7 +67,9 @@ def undo(lib: Library, last: int = 1) -> UndoResult:
         groups: dict[tuple[int | None, int | None], list[WriteRecord]] = {}
         for record in records:
             key = (record.photo_id, record.decision_id)
-            if key not in groups and len(groups) == last:
+            if wanted is not None and key not in wanted:
+                continue
+            if key not in groups and not room(groups):
                 continue
             groups.setdefault(key, []).append(record)
         undone: list[int] = []

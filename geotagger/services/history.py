@@ -1,0 +1,225 @@
+"""One history of what the user did to the library: decisions (accept, reject, place) and writes, in the
+order they happened, read from the catalog's journals (so it survives a restart and is the same for the
+command line and the desktop app).
+
+Undo takes the newest entry that is not undone yet. A decision is undone by putting the photo back to
+the state the decision journaled (``Decision.previous``); a write is undone by ``write_undo`` (exact old
+bytes back). A write entry is the photos one write run wrote: consecutive write groups with no decision
+between them. Because entries are undone strictly newest first, a decision is never undone while a write
+that carried it out is still on disk (that write is newer, so it is undone first).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from geotagger.catalog import Decision, Photo, WriteRecord
+from geotagger.catalog.library import Library
+from geotagger.errors import UserInputError
+from geotagger.locate.candidate import SOURCE_MANUAL
+from geotagger.services import write_undo
+from geotagger.services.write_journal import DONE, UNDONE, now
+
+KIND_DECISION = "decision"
+KIND_WRITE = "write"
+_PHOTO_FIELDS = ("review_state", "gps_lat", "gps_lon", "gps_alt", "gps_source", "sidecar_path")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One undoable step. ``label`` reads after "Undo " ("accept of IMG_0012.jpg", "write of 3 photos")."""
+
+    kind: str
+    at: datetime
+    label: str
+    photo_ids: tuple[int, ...]
+    undone: bool
+    decision_id: int | None = None
+    groups: tuple[tuple[int | None, int | None], ...] = ()  # write groups: (photo id, decision id)
+    files: int = 0
+
+    @property
+    def undo_text(self) -> str:
+        return f"Undo {self.label}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "at": self.at.isoformat(timespec="seconds"),
+            "what": self.label,
+            "photos": list(self.photo_ids),
+            "files": self.files,
+            "undone": self.undone,
+        }
+
+
+@dataclass
+class UndoOutcome:
+    """What one undo did: the entries undone (newest first), the files restored or removed, and per file
+    that could not be restored, why (the entry then stays on the stack)."""
+
+    entries: list[Entry] = field(default_factory=list)
+    restored: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def message(self) -> str:
+        if not self.entries and not self.failures:
+            return "Nothing to undo"
+        done = "; ".join(f"undone {e.label}" for e in self.entries) or "nothing undone"
+        if self.failures:
+            done += f"; {len(self.failures)} file(s) not undone: {self.failures[0][1]}"
+        return done[0].upper() + done[1:]
+
+
+def _who(names: Sequence[str], noun: str) -> str:
+    return names[0] if len(names) == 1 else f"{len(names)} {noun}"
+
+
+def entries(lib: Library, *, include_undone: bool = True, limit: int | None = None) -> list[Entry]:
+    """The history, newest first."""
+    with lib.catalog.reader() as session:
+        names = dict(session.execute(select(Photo.id, Photo.filename)).all())
+        decisions = session.execute(
+            select(Decision.id, Decision.photo_id, Decision.action, Decision.level, Decision.created_at)
+            .add_columns(Decision.undone_at, Decision.source)
+            .order_by(Decision.id)
+        ).all()
+        writes = session.execute(
+            select(
+                WriteRecord.photo_id,
+                WriteRecord.decision_id,
+                WriteRecord.status,
+                WriteRecord.created_at,
+                WriteRecord.target_path,
+            )
+            .where(WriteRecord.status.in_((DONE, UNDONE)))
+            .order_by(WriteRecord.id)
+        ).all()
+    timeline: list[tuple[datetime, int, int, Any]] = []
+    for row in decisions:
+        timeline.append((row.created_at, 0, row.id, row))
+    groups: dict[tuple[Any, Any, str], dict[str, Any]] = {}
+    for row in writes:
+        key = (row.photo_id, row.decision_id, row.status)
+        group = groups.setdefault(key, {"at": row.created_at, "files": 0, "key": key})
+        group["files"] += 1
+    for order, group in enumerate(groups.values()):
+        timeline.append((group["at"], 1, order, group))
+    timeline.sort(key=lambda item: item[:3])
+
+    out: list[Entry] = []
+    batch: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        if not batch:
+            return
+        photo_ids = tuple(g["key"][0] for g in batch if g["key"][0] is not None)
+        label = "write of " + _who([names.get(p, f"photo {p}") for p in photo_ids] or ["?"], "photos")
+        out.append(
+            Entry(
+                KIND_WRITE,
+                batch[0]["at"],
+                label,
+                photo_ids,
+                undone=batch[0]["key"][2] == UNDONE,
+                groups=tuple(g["key"][:2] for g in batch),
+                files=sum(g["files"] for g in batch),
+            )
+        )
+        batch.clear()
+
+    for _at, kind, _order, item in timeline:
+        if kind == 1:
+            if batch and batch[0]["key"][2] != item["key"][2]:
+                flush()
+            batch.append(item)
+            continue
+        flush()
+        name = names.get(item.photo_id, f"photo {item.photo_id}")
+        what = item.action
+        if item.action == "accept" and item.source == SOURCE_MANUAL:
+            what = "placing"
+        elif item.action == "accept" and item.level and item.level != "exact":
+            what = f"accept ({item.level})"
+        out.append(
+            Entry(
+                KIND_DECISION,
+                item.created_at,
+                f"{what} of {name}",
+                (item.photo_id,),
+                undone=item.undone_at is not None,
+                decision_id=item.id,
+            )
+        )
+    flush()
+    out.reverse()
+    if not include_undone:
+        out = [e for e in out if not e.undone]
+    return out[:limit] if limit is not None else out
+
+
+def next_undo(lib: Library) -> Entry | None:
+    """What Undo would undo now (the newest entry not undone), or None."""
+    pending = entries(lib, include_undone=False, limit=1)
+    return pending[0] if pending else None
+
+
+def undo_decision(lib: Library, decision_id: int) -> None:
+    """Put the photo back to the state the decision replaced, and mark the decision undone."""
+    with lib.catalog.writer() as session:
+        decision = session.get(Decision, decision_id)
+        if decision is None or decision.undone_at is not None:
+            raise UserInputError(f"decision {decision_id} is not in the history (already undone?)")
+        newer = session.scalar(
+            select(Decision.id).where(
+                Decision.photo_id == decision.photo_id,
+                Decision.id > decision.id,
+                Decision.undone_at.is_(None),
+            )
+        )
+        written = session.scalar(
+            select(WriteRecord.id).where(WriteRecord.decision_id == decision.id, WriteRecord.status == DONE)
+        )
+        if newer is not None or written is not None:
+            raise UserInputError("a later decision or write of this photo must be undone first")
+        photo = session.get(Photo, decision.photo_id)
+        if photo is not None:
+            for name in _PHOTO_FIELDS:
+                if name in (decision.previous or {}):
+                    setattr(photo, name, decision.previous[name])
+        decision.undone_at = now()
+
+
+def undo(lib: Library, last: int = 1) -> UndoOutcome:
+    """Undo the newest ``last`` entries, newest first; stops at an entry that could not be fully undone
+    (its files are reported in ``failures``; what could be undone of it is undone)."""
+    if last < 1:
+        raise UserInputError("--last must be 1 or more")
+    outcome = UndoOutcome()
+    for _ in range(last):
+        entry = next_undo(lib)
+        if entry is None:
+            break
+        if entry.kind == KIND_DECISION:
+            assert entry.decision_id is not None
+            undo_decision(lib, entry.decision_id)
+        else:
+            result = write_undo.undo_groups(lib, entry.groups)
+            for record in result:
+                (outcome.removed if record.before_sha256 is None else outcome.restored).append(
+                    record.target_path
+                )
+            outcome.failures.extend(result.failures)
+            if result.failures:
+                if len(result):
+                    outcome.entries.append(entry)
+                break
+        outcome.entries.append(entry)
+    return outcome
