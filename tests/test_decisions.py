@@ -13,6 +13,8 @@ from geotagger.errors import NotFoundError, UserInputError
 from geotagger.services import Library, decisions, indexing
 from tests.factories import make_jpeg, photo_row
 
+pytestmark = pytest.mark.catalog_backends  # SQLite and PostgreSQL (tests/conftest.py)
+
 PARIS_ADDRESS = {"country_code": "FR", "country": "France", "admin1": "Île-de-France", "locality": "Paris"}
 
 

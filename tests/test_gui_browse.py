@@ -12,6 +12,8 @@ from geotagger.catalog import Photo, Suggestion
 from geotagger.services import browse
 from tests.factories import make_jpeg
 
+pytestmark = pytest.mark.catalog_backends  # SQLite and PostgreSQL (tests/conftest.py)
+
 BASE = datetime(2024, 5, 1, 9, 0, 0)
 
 # (folder, count with GPS, count without) - 13 photos with GPS, 9 without, one unreadable file.

@@ -27,6 +27,8 @@ from geotagger.progress import CancelToken, CountingProgress
 from geotagger.services import indexing
 from tests.factories import EXIF_SAMPLES, make_jpeg, make_photo
 
+pytestmark = pytest.mark.catalog_backends  # SQLite and PostgreSQL (tests/conftest.py)
+
 BERLIN = (52.520008, 13.404954)
 
 

@@ -20,6 +20,8 @@ from tests.factories import make_jpeg, make_photo
 from tests.test_write_jpeg import EXIFTOOL, build_tiff, exiftool_json, jpeg_with, segment
 from tests.test_write_xmp import DARKTABLE
 
+pytestmark = pytest.mark.catalog_backends  # SQLite and PostgreSQL (tests/conftest.py)
+
 LAT, LON = 46.5586, 7.9067  # Lauterbrunnen
 OLD_MTIME_NS = 1_500_000_000_123_456_789
 

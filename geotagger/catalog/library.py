@@ -8,6 +8,7 @@ from pathlib import Path
 from types import TracebackType
 
 from geotagger.catalog.db import Catalog
+from geotagger.catalog.server import side_data_base
 from geotagger.paths import default_library_path, library_data_dir
 
 
@@ -17,7 +18,7 @@ class Library:
     def __init__(self, location: str | Path | None = None) -> None:
         self.location = str(location) if location is not None else str(default_library_path())
         self.catalog = Catalog(self.location)
-        base = self.catalog.path or default_library_path()
+        base = self.catalog.path or side_data_base(self.catalog.url)
         self.data_dir: Path = library_data_dir(base)
         self.catalog_identity = self._catalog_identity()
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, DateTime, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 # Values of Photo.status: whether the file itself could be read.
@@ -39,8 +39,8 @@ class Photo(Base):
     path: Mapped[str] = mapped_column(Text, unique=True)
     folder: Mapped[str] = mapped_column(Text, index=True)
     filename: Mapped[str] = mapped_column(Text)
-    size: Mapped[int] = mapped_column(Integer)
-    mtime_ns: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(BigInteger)  # 64-bit on PostgreSQL too (m0007)
+    mtime_ns: Mapped[int] = mapped_column(BigInteger)
     fingerprint: Mapped[str] = mapped_column(String(40), index=True)
     format: Mapped[str | None] = mapped_column(String(16))
     width: Mapped[int | None] = mapped_column(Integer)
