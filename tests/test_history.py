@@ -134,3 +134,51 @@ def test_history_survives_reopening_the_catalog(catalog_location: str, tmp_path:
         assert history.next_undo(lib).undo_text == "Undo placing of IMG_0009.jpg"
         history.undo(lib)
         assert _state(lib, pid) == "none"
+
+
+def test_cli_history_lists_and_undo_takes_the_newest_entry(
+    library: Library, shoot, tmp_path: Path, capsys
+) -> None:
+    import json
+
+    from geotagger.cli.main import main
+
+    base = ["--library", library.location]
+    decisions.accept(library, shoot["IMG_0003.png"])
+    assert main([*base, "write"]) == 0
+    decisions.accept(library, shoot["IMG_0002.jpg"])
+    capsys.readouterr()
+    assert main([*base, "history", "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["what"] for r in rows] == [
+        "accept of IMG_0002.jpg",
+        "write of IMG_0003.png",
+        "accept of IMG_0003.png",
+    ]
+    assert rows[1]["files"] == 1 and rows[1]["photos"] == [shoot["IMG_0003.png"]]
+    assert main([*base, "undo"]) == 0
+    assert capsys.readouterr().out == "undone accept of IMG_0002.jpg\n"
+    sidecar = str(tmp_path / "shoot" / "IMG_0003.png") + ".xmp"
+    assert Path(sidecar).is_file()
+    assert main([*base, "undo"]) == 0
+    assert capsys.readouterr().out == f"undone write of IMG_0003.png\nremoved {sidecar}\n"
+    assert main([*base, "history", "--all"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split() == ["at", "kind", "what", "photos", "files", "undone"]
+    assert len(table) == 4 and "True" in table[1]
+
+
+def test_cli_undo_writes_keeps_the_old_behaviour(library: Library, shoot, capsys) -> None:
+    from geotagger.cli.main import main
+
+    base = ["--library", library.location]
+    decisions.accept(library, shoot["IMG_0001.jpg"])
+    decisions.accept(library, shoot["IMG_0002.jpg"])
+    assert main([*base, "write"]) == 0
+    decisions.reject(library, shoot["IMG_0003.png"])
+    capsys.readouterr()
+    assert main([*base, "undo", "--writes"]) == 0  # one written photo, the newer decision stays
+    assert "\nrestored " in capsys.readouterr().out  # the JPEG back (and its place-names sidecar removed)
+    assert _state(library, shoot["IMG_0003.png"]) == "rejected"
+    written = [_state(library, shoot[n]) for n in ("IMG_0001.jpg", "IMG_0002.jpg")]
+    assert sorted(written) == ["accepted", "written"]

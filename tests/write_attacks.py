@@ -124,7 +124,7 @@ def build(root: Path) -> Bench:
     bench.written = bench.state()
     assert all(bench.written[k] != bench.originals[k] for k in bench.written), "the clean write changed all"
     shutil.copytree(bench.work, root / "written", symlinks=True)
-    proc = _cli(bench.catalog, "undo", "--last", str(PHOTOS))
+    proc = _cli(bench.catalog, "undo", "--writes", "--last", str(PHOTOS))
     bench.undo_s = _wait_for(bench.catalog, proc, STARTED["undo"])
     proc.communicate(timeout=300)
     bench.undo_s = time.monotonic() - bench.undo_s
@@ -210,17 +210,17 @@ def trial_kill_write(bench: Bench, rng: random.Random) -> list[str]:
     problems = _atomic(bench)
     problems += _run(bench, "write", "--place-names", "sidecar")
     problems += _check_files(bench, "written") + _check_catalog(bench, "written")
-    problems += _run(bench, "undo", "--last", str(PHOTOS))
+    problems += _run(bench, "undo", "--writes", "--last", str(PHOTOS))
     return problems + _check_files(bench, "original") + _check_catalog(bench, "accepted")
 
 
 def trial_kill_undo(bench: Bench, rng: random.Random) -> list[str]:
     """kill -9 during undo; the next undo finishes; then write writes every photo once again."""
     bench.restore("written")
-    proc = _cli(bench.catalog, "undo", "--last", str(PHOTOS))
+    proc = _cli(bench.catalog, "undo", "--writes", "--last", str(PHOTOS))
     _kill_at_random(proc, rng, bench.undo_s, bench, "undo")
     problems = _atomic(bench)
-    problems += _run(bench, "undo", "--last", str(PHOTOS))
+    problems += _run(bench, "undo", "--writes", "--last", str(PHOTOS))
     problems += _check_files(bench, "original") + _check_catalog(bench, "accepted")
     problems += _run(bench, "write", "--place-names", "sidecar")
     return problems + _check_files(bench, "written") + _check_catalog(bench, "written")
@@ -257,7 +257,9 @@ def trial_write_undo(bench: Bench, rng: random.Random) -> list[str]:
     bench.restore("accepted")
     first = _cli(bench.catalog, "write", "--place-names", "sidecar")
     time.sleep(rng.uniform(0.0, bench.write_s * 0.6))
-    second = _cli(bench.catalog, "undo", "--last", str(PHOTOS), env={"GEOTAGGER_LOCK_WAIT": "0.2"})
+    second = _cli(
+        bench.catalog, "undo", "--writes", "--last", str(PHOTOS), env={"GEOTAGGER_LOCK_WAIT": "0.2"}
+    )
     _o1, err1 = first.communicate(timeout=300)
     _o2, err2 = second.communicate(timeout=300)
     problems = [] if first.returncode == 0 else [f"write exited {first.returncode}: {err1[-300:]}"]

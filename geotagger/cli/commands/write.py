@@ -1,4 +1,9 @@
-"""Write-back commands: ``write`` (accepted locations into files or sidecars) and ``undo``."""
+"""Write-back commands: ``write`` (accepted locations into files or sidecars), ``undo`` and ``history``.
+
+``undo`` takes the newest entry of the one history the desktop app uses too (services/history.py): a
+write (exact old bytes back, also after a restart) or a decision (the photo back to its state before).
+``undo --writes`` keeps the behaviour before the history: the last N written photos, decisions untouched.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,9 @@ from typing import Any
 
 from geotagger.cli.context import CliContext
 from geotagger.cli.output import FORMATS, print_rows
+from geotagger.errors import UserInputError
 from geotagger.metadata.xmp_write import PLACE_NAME_MODES, SIDECAR_POLICIES
+from geotagger.textsafe import terminal_text
 
 ORDER = 55
 TABLE_COLUMNS = ("path", "status", "lat", "lon", "level", "radius_km", "places", "targets", "detail")
@@ -39,9 +46,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=FORMATS, default="table", help="report format (default: table)")
     p.set_defaults(run=run_write)
 
-    p = sub.add_parser("undo", help="restore the exact previous bytes of the last written photos")
-    p.add_argument("--last", type=int, default=1, metavar="N", help="how many photos to undo (default 1)")
+    p = sub.add_parser(
+        "undo", help="undo the newest write (exact previous bytes) or decision, newest first; see history"
+    )
+    p.add_argument(
+        "--last", type=int, default=1, metavar="N", help="how many history entries to undo (default 1)"
+    )
+    p.add_argument(
+        "--writes",
+        action="store_true",
+        help="only file writes: --last counts written photos, decisions stay (the behaviour before history)",
+    )
     p.set_defaults(run=run_undo)
+
+    p = sub.add_parser("history", help="the decisions and writes that undo takes back, newest first")
+    p.add_argument("--all", action="store_true", help="also list what was already undone")
+    p.add_argument("--limit", type=int, default=50, metavar="N", help="at most N entries (default 50)")
+    p.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
+    p.set_defaults(run=run_history)
 
 
 def run_write(args: argparse.Namespace, ctx: CliContext) -> int:
@@ -121,14 +143,41 @@ def table_rows(items: list[Any], width: int | None = None) -> list[dict[str, Any
 
 
 def run_undo(args: argparse.Namespace, ctx: CliContext) -> int:
-    from geotagger.services import writing  # loaded when the command runs
+    from geotagger.services import history, writing  # loaded when the command runs
 
-    records = writing.undo(ctx.library, last=args.last)
-    for record in records:
-        action = "removed" if record.before_sha256 is None else "restored"
-        print(f"{action} {record.target_path}")
-    for path, reason in records.failures:
-        print(f"not undone {path}: {reason}")
-    if not records and not records.failures:
+    if args.writes:
+        records = writing.undo(ctx.library, last=args.last)
+        for record in records:
+            action = "removed" if record.before_sha256 is None else "restored"
+            print(f"{action} {terminal_text(record.target_path)}")
+        failures = records.failures
+        nothing = not records and not failures
+    else:
+        outcome = history.undo(ctx.library, last=args.last)
+        for entry in outcome.entries:
+            print(f"undone {terminal_text(entry.label)}")
+        for path in outcome.restored:
+            print(f"restored {terminal_text(path)}")
+        for path in outcome.removed:
+            print(f"removed {terminal_text(path)}")
+        failures = outcome.failures
+        nothing = not outcome.entries and not failures
+    for path, reason in failures:
+        print(f"not undone {terminal_text(path)}: {terminal_text(reason)}")
+    if nothing:
         ctx.say("nothing to undo")
-    return 1 if records.failures else 0
+    return 1 if failures else 0
+
+
+def run_history(args: argparse.Namespace, ctx: CliContext) -> int:
+    from geotagger.services import history  # loaded when the command runs
+
+    if args.limit < 1:
+        raise UserInputError("--limit must be 1 or more")
+    rows = [e.to_dict() for e in history.entries(ctx.library, include_undone=args.all, limit=args.limit)]
+    for row in rows:
+        row["photos"] = len(row["photos"]) if args.format != "json" else row["photos"]
+    print_rows(rows, ("at", "kind", "what", "photos", "files", "undone"), args.format)
+    if not rows:
+        ctx.say("nothing to undo")
+    return 0
