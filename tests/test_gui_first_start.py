@@ -53,9 +53,12 @@ def test_missing_folder_opens_window_on_the_empty_state(qtbot, library, tmp_path
 def test_empty_state_button_chooses_a_folder(qtbot, library, tmp_path: Path, monkeypatch) -> None:
     window = _window(qtbot, library, tmp_path)
     asked: list[str | None] = []
-    monkeypatch.setattr(window_module.actions, "add_folder", lambda _win, folder=None: asked.append(folder))
+    from PySide6.QtWidgets import QFileDialog
+
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *args: asked.append(args[1]) or "")
     qtbot.mouseClick(window.empty_state.button, Qt.MouseButton.LeftButton)
-    assert len(asked) == 1 and not asked[0]  # no folder given: the action opens the folder dialog
+    assert asked == ["Add a folder of photos"]  # no folder given: the action opens the folder dialog
+    assert window.tasks.long_task is None  # cancelled dialog: nothing indexed
 
 
 def test_adding_a_real_folder_replaces_the_empty_state_with_the_grid(qtbot, library, tmp_path: Path) -> None:

@@ -21,7 +21,6 @@ if QCoreApplication.instance() is None:
 from sqlalchemy import select  # noqa: E402
 
 from geotagger.catalog import Decision, Photo, Suggestion  # noqa: E402
-from geotagger.gui import ops  # noqa: E402
 from geotagger.gui.settings import AppSettings  # noqa: E402
 from geotagger.gui.window import MainWindow  # noqa: E402
 from tests.factories import make_jpeg  # noqa: E402
@@ -91,7 +90,6 @@ def test_window_shows_library_filters_and_details(qtbot, filled_window, tmp_path
     assert (tmp_path / "window.png").stat().st_size > 10000
 
 
-@pytest.mark.skipif(ops.find("accept") is None, reason="decisions service not installed")
 def test_accept_reject_and_place_through_the_ui(qtbot, filled_window, library) -> None:
     window, ids = filled_window
     target = ids["nogps"][4]
@@ -157,10 +155,6 @@ def test_errors_go_to_the_log_not_a_crash(qtbot, filled_window) -> None:
     assert window.errors_button.isVisibleTo(window)
 
 
-@pytest.mark.skipif(
-    ops.find("index") is None or ops.find("accept") is None or ops.find("write") is None,
-    reason="indexing, decisions or writing service not installed",
-)
 @pytest.mark.skipif(shutil.which("exiftool") is None, reason="exiftool not installed")
 def test_index_accept_write_end_to_end(qtbot, library, tmp_path: Path, monkeypatch) -> None:
     folder = tmp_path / "shoot"
@@ -176,15 +170,14 @@ def test_index_accept_write_end_to_end(qtbot, library, tmp_path: Path, monkeypat
     with library.catalog.writer() as session:
         photo = session.scalars(select(Photo).where(Photo.filename == "IMG_0002.jpg")).one()
         target = photo.id
-    if ops.find("locate") is not None:
-        import functools
+    import functools
 
-        from geotagger.services import locating
+    from geotagger.services import locating
 
-        # Time evidence only: the image models are exercised by their own tests.
-        monkeypatch.setattr(locating, "locate", functools.partial(locating.locate, sources=["time"]))
-        window.locate()
-        wait_idle(qtbot, window)
+    # Time evidence only: the image models are exercised by their own tests.
+    monkeypatch.setattr(locating, "locate", functools.partial(locating.locate, sources=["time"]))
+    window.locate()
+    wait_idle(qtbot, window)
     with library.catalog.writer() as session:
         if not session.scalars(select(Suggestion).where(Suggestion.photo_id == target)).first():
             # Without a locating service, the suggestion the time evidence would give.
@@ -223,17 +216,19 @@ def test_index_accept_write_end_to_end(qtbot, library, tmp_path: Path, monkeypat
     assert window.sidebar.filter_count_text("written") == "Written  (1)"
 
     # Ctrl+Z restores the exact bytes through the journaled, locked undo.
+    qtbot.waitUntil(lambda: window.act_undo.text() == "Undo write of IMG_0002.jpg", timeout=10000)
     window.undo()
     wait_idle(qtbot, window)
     assert (folder / "IMG_0002.jpg").read_bytes() == original
     assert window.sidebar.filter_count_text("written") == "Written  (0)"
-    assert "Undone:" in window.statusBar().currentMessage()
+    assert window.statusBar().currentMessage() == "Undone write of IMG_0002.jpg"
 
     # A photo changed by another program after the write is not undone: the reason goes to the log.
     window.act_write.trigger()
     wait_idle(qtbot, window)
     with (folder / "IMG_0002.jpg").open("ab") as fh:
         fh.write(b"edited elsewhere")
+    qtbot.waitUntil(lambda: window.act_undo.text() == "Undo write of IMG_0002.jpg", timeout=10000)
     window.undo()
     wait_idle(qtbot, window)
     assert "changed after geotagger wrote it" in window.logview.messages()

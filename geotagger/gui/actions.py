@@ -1,153 +1,176 @@
-"""Library jobs of the main window: index a folder, locate, write, undo, export, explain a candidate.
+"""Library jobs: index a folder, locate, write, export, and explain a candidate (the overlay toggle).
 
 Each is one small operation: the service call runs through the TaskRunner off the GUI thread, and the
 success/failure callbacks run on the GUI thread and refresh the views from the catalog. Errors reach
-the log view through the runner; nothing here decides anything about photos itself.
-"""
+the log view through the runner; nothing here decides anything about photos itself."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtGui import QKeySequence, QPixmap
+from PySide6.QtWidgets import QFileDialog, QWidget
 
-from geotagger.gui import ops
-from geotagger.services import browse
-
-if TYPE_CHECKING:
-    from geotagger.gui.window import MainWindow
+from geotagger.catalog.library import Library
+from geotagger.gui import settings as keys
+from geotagger.gui.browsing import Browser
+from geotagger.gui.details import DetailsPane
+from geotagger.gui.feedback import StatusFeedback
+from geotagger.gui.qaction import make_action
+from geotagger.gui.settings import AppSettings
+from geotagger.gui.tasks import TaskRunner
+from geotagger.gui.thumbnails import ThumbnailLoader
+from geotagger.services import albums, browse, explaining, exporting, indexing, locating, writing
+from geotagger.services.exporting import ExportReport
+from geotagger.services.writing import WriteReport
 
 log = logging.getLogger("geotagger.gui.window")  # the log view names the window, as before the split
 
 
-def add_folder(win: MainWindow, folder: str | None = None) -> None:
-    """Index a folder (asked for when not given), then show it in the sidebar."""
-    if not folder:
-        folder = QFileDialog.getExistingDirectory(win, "Add a folder of photos")
-    if not folder:
-        return
-    index = ops.lazy("index")
-    lib = win.lib
+class LibraryJobs:
+    """Add folder (Ctrl+O), Locate (Ctrl+L), Write (Ctrl+W), Export (Ctrl+E), Cancel (Esc), explain."""
 
-    def work(progress, cancel):
-        # Threads, not processes: forking a process that runs Qt threads is unsafe.
-        return index(lib, [folder], progress=progress, cancel=cancel, pool="thread")
+    def __init__(
+        self,
+        owner: QWidget,
+        lib: Library,
+        tasks: TaskRunner,
+        browser: Browser,
+        details: DetailsPane,
+        thumbnails: ThumbnailLoader,
+        status: StatusFeedback,
+        settings: AppSettings,
+        on_written: Callable[[], None],
+    ) -> None:
+        self.owner, self.lib, self.tasks, self.browser = owner, lib, tasks, browser
+        self.details, self.thumbnails, self.status, self.settings = details, thumbnails, status, settings
+        self.on_written = on_written
+        a = make_action
+        self.act_add = a(
+            owner, "Add folder…", self.add_folder, QKeySequence.StandardKey.Open, "Index a folder of photos"
+        )
+        self.act_locate = a(
+            owner, "Locate", self.locate, "Ctrl+L", "Estimate where photos without GPS were taken"
+        )
+        self.act_cancel = a(owner, "Cancel", tasks.cancel, "Esc", "Stop the running job (work done is kept)")
+        self.act_write = a(owner, "Write", self.write, "Ctrl+W", "Write accepted locations into the files")
+        self.act_export = a(owner, "Export…", self.export, "Ctrl+E", "Export the shown photos as an album")
+        self.act_cancel.setEnabled(False)
+        details.overlay_toggled.connect(self.explain_overlay)
+        details.candidate_selected.connect(lambda _i: self.explain_overlay(details.overlay.isChecked()))
+        tasks.long_started.connect(lambda _n: self.update())
+        tasks.long_finished.connect(lambda *_: self.update())
+        browser.changed.connect(self.update)
 
-    def done(report) -> None:
-        win.reload()
-        win.sidebar.select_folder(str(Path(folder).resolve()))
-        win.statusBar().showMessage(f"Indexed {folder}: {report}", 8000)
+    def update(self) -> None:
+        """One long job at a time; the overlay needs candidates."""
+        idle = self.tasks.long_task is None
+        for action in (self.act_add, self.act_locate, self.act_write):
+            action.setEnabled(idle)
+        d = self.browser.current_details
+        self.details.overlay.setEnabled(bool(d and d.candidates))
 
-    win.tasks.submit("index", work, done, lambda _e: win.reload(), long=True)
+    def add_folder(self, folder: str | None = None) -> None:
+        """Index a folder (asked for when not given), then show it in the sidebar."""
+        if not folder:
+            folder = QFileDialog.getExistingDirectory(self.owner, "Add a folder of photos")
+        if not folder:
+            return
+        lib = self.lib
 
+        def work(progress, cancel) -> indexing.IndexReport:
+            # Threads, not processes: forking a process that runs Qt threads is unsafe.
+            return indexing.index(lib, [folder], progress=progress, cancel=cancel, pool="thread")
 
-def locate(win: MainWindow) -> None:
-    """Estimate locations for the selected photos (several selected) or for the whole library."""
-    locate_fn = ops.lazy("locate")
-    lib = win.lib
-    device = win.settings.get("locate/device")
-    ids = win.selected_ids() if len(win.selected_ids()) > 1 else None
-    paths = list(browse.paths_of(lib, ids).values()) if ids else None
+        def done(report: indexing.IndexReport) -> None:
+            self.browser.reload()
+            self.browser.sidebar.select_folder(str(Path(folder).resolve()))
+            self.status.show(f"Indexed {folder}: {report}", 8000)
 
-    def work(progress, cancel):
-        return locate_fn(lib, paths=paths, device=device, progress=progress, cancel=cancel)
+        self.tasks.submit("index", work, done, lambda _e: self.browser.reload(), long=True)
 
-    win.tasks.submit("locate", work, lambda _r: win.reload(), lambda _e: win.reload(), long=True)
+    def locate(self) -> None:
+        """Estimate locations for the selected photos (several selected) or for the whole library."""
+        lib = self.lib
+        device = str(self.settings.get(keys.DEVICE))
+        selected = self.browser.selected_ids()
+        paths = list(browse.paths_of(lib, selected).values()) if len(selected) > 1 else None
 
+        def work(progress, cancel) -> locating.LocateReport:
+            return locating.locate(lib, paths=paths, device=device, progress=progress, cancel=cancel)
 
-def write(win: MainWindow) -> None:
-    """Write accepted locations into the files; per-file failures go to the log."""
-    write_fn = ops.lazy("write")
-    lib = win.lib
-    policy = win.settings.get("write/sidecar")
+        reload = lambda _r: self.browser.reload()  # noqa: E731
+        self.tasks.submit("locate", work, reload, reload, long=True)
 
-    def work(progress, cancel):
-        return write_fn(lib, dry_run=False, sidecar_policy=policy, progress=progress, cancel=cancel)
+    def write(self) -> None:
+        """Write accepted locations into the files; per-file failures go to the log."""
+        lib = self.lib
+        policy = str(self.settings.get(keys.SIDECAR))
 
-    def done(report) -> None:
-        win.reload()
-        written, failed = getattr(report, "written", "?"), getattr(report, "failed", 0)
-        win.statusBar().showMessage(f"Write finished: {written} written, {failed} failed", 10000)
-        for item in getattr(report, "items", []):
-            if getattr(item, "status", "") == "failed":
-                log.error("write %s: %s", getattr(item, "path", ""), getattr(item, "detail", ""))
+        def work(progress, cancel) -> WriteReport:
+            return writing.write(lib, dry_run=False, sidecar_policy=policy, progress=progress, cancel=cancel)
 
-    win.tasks.submit("write", work, done, lambda _e: win.reload(), long=True)
+        def done(report: WriteReport) -> None:
+            self.browser.reload()
+            self.on_written()
+            self.status.show(f"Write finished: {report.written} written, {report.failed} failed", 10000)
+            for item in report.items:
+                if item.status == "failed":
+                    log.error("write %s: %s", item.path, item.detail)
 
+        def failed(_exc: BaseException) -> None:
+            self.browser.reload()
+            self.on_written()
 
-def undo(win: MainWindow) -> None:
-    """Undo the last write (restores the files' previous bytes)."""
-    undo_fn = ops.lazy("undo")
-    lib = win.lib
+        self.tasks.submit("write", work, done, failed, long=True)
 
-    def done(result) -> None:
-        win.reload()
-        count = len(result) if isinstance(result, list) else result
-        win.statusBar().showMessage(f"Undone: {count} file change(s) restored", 8000)
+    def export(self) -> None:
+        """Ask what to export (the shown filter or an album) and export it as a folder album."""
+        from geotagger.gui.export_dialog import ExportDialog
 
-    win.tasks.submit("undo", lambda: undo_fn(lib, last=1), done, lambda _e: win.reload())
-
-
-def export(win: MainWindow) -> None:
-    """Ask what to export (the shown filter or an album) and export it as a folder album."""
-    from geotagger.gui.export_dialog import ExportDialog
-
-    list_albums = ops.find("list_albums")
-    albums = [a["name"] for a in list_albums(win.lib)] if list_albums else []
-    dialog = ExportDialog(win, win.filter_name, albums)
-    if dialog.exec():
-        export_fn = ops.lazy("export")
-        lib = win.lib
+        names = [a["name"] for a in albums.list_albums(self.lib)]
+        dialog = ExportDialog(self.owner, self.browser.filter_name, names)
+        if not dialog.exec():
+            return
+        lib = self.lib
         kwargs = dialog.values()
-        win.tasks.submit(
-            "export",
-            lambda progress, cancel: export_fn(lib, progress=progress, cancel=cancel, **kwargs),
-            lambda r: win.statusBar().showMessage(
-                f"Exported to {getattr(r, 'folder', kwargs['dest'])}", 10000
-            ),
-            long=True,
+
+        def work(progress, cancel) -> ExportReport:
+            return exporting.export(lib, progress=progress, cancel=cancel, **kwargs)
+
+        self.tasks.submit(
+            "export", work, lambda r: self.status.show(f"Exported to {r.folder}", 10000), long=True
         )
 
-
-def explain_overlay(win: MainWindow, on: bool) -> None:
-    """The overlay toggle: show what the model looked at for the chosen candidate, or the photo again."""
-    details = win.current_details
-    if details is None:
-        return
-    if not on:
-        win.details.set_preview(win.thumbnails.pixmap(details.id))
-        return
-    if not ops.available("explain"):
-        return
-    explain = ops.lazy("explain")
-    candidate = win.details.current_candidate() or 0  # 0 = best, as explaining.explain counts
-    out = win.lib.side_dir("overlays") / f"{details.id}-{candidate}.png"
-    lib = win.lib
-    win.statusBar().showMessage("Explaining the candidate…")
-
-    def work():
-        return explain(lib, details.id, candidate=candidate, overlay=out)
-
-    def done(result) -> None:
-        from PySide6.QtGui import QPixmap
-
-        win.statusBar().clearMessage()
-        if win.current_id != details.id:
+    def explain_overlay(self, on: bool) -> None:
+        """The overlay toggle: show what the model looked at for the chosen candidate, or the photo again."""
+        details = self.browser.current_details
+        if details is None:
             return
-        concepts = getattr(result, "concepts", None)
-        if concepts:
-            win.details.concepts.set_concepts([tuple(c) for c in concepts])
-        overlay = getattr(result, "overlay", None)
-        if overlay and Path(overlay).is_file() and win.details.overlay.isChecked():
-            win.details.set_preview(QPixmap(str(overlay)))
-        else:
-            note = getattr(result, "note", "") or "no attribution map for this candidate"
-            win.statusBar().showMessage(f"No overlay: {note}", 8000)
-            win.details.overlay.setChecked(False)
+        if not on:
+            self.details.set_preview(self.thumbnails.pixmap(details.id))
+            return
+        candidate = self.details.current_candidate() or 0  # 0 = best, as explaining.explain counts
+        out = self.lib.side_dir("overlays") / f"{details.id}-{candidate}.png"
+        lib = self.lib
+        self.status.show("Explaining the candidate…", 0)
 
-    def failed(_exc) -> None:
-        win.details.overlay.setChecked(False)
+        def work() -> explaining.Explanation:
+            return explaining.explain(lib, details.id, candidate=candidate, overlay=out)
 
-    win.tasks.submit("explain", work, done, failed)
+        def done(result: explaining.Explanation) -> None:
+            self.status.clear()
+            if self.browser.current_id != details.id:
+                return
+            if result.concepts:
+                self.details.concepts.set_concepts([tuple(c) for c in result.concepts])
+            if result.overlay and Path(result.overlay).is_file() and self.details.overlay.isChecked():
+                self.details.set_preview(QPixmap(str(result.overlay)))
+            else:
+                note = result.overlay_note or result.note or "no attribution map for this candidate"
+                self.status.show(f"No overlay: {note}", 8000)
+                self.details.overlay.setChecked(False)
+
+        self.tasks.submit("explain", work, done, lambda _e: self.details.overlay.setChecked(False))

@@ -22,11 +22,17 @@ PAGE = 200
 GREEN, BLUE, AMBER, RED, GREY = "#2e9d4f", "#2f6fd6", "#c98a10", "#d23c3c", "#7b7b7b"
 
 
-def confidence_color(confidence: float) -> str:
-    return GREEN if confidence >= 0.7 else AMBER if confidence >= 0.4 else GREY
+DEFAULT_MIN_CONFIDENCE = 0.5  # settings.MIN_CONFIDENCE's default; the window sets the user's value
 
 
-def gps_badge(row: PhotoRow) -> tuple[str, str]:
+def confidence_color(confidence: float, min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> str:
+    """Grey below the user's review threshold (Settings: Minimum confidence), green from 70%."""
+    if confidence < min_confidence:
+        return GREY
+    return GREEN if confidence >= max(0.7, min_confidence) else AMBER
+
+
+def gps_badge(row: PhotoRow, min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> tuple[str, str]:
     """(text, colour) of the cell's state badge."""
     if row.status != "ok":
         return "ERROR", RED
@@ -38,7 +44,8 @@ def gps_badge(row: PhotoRow) -> tuple[str, str]:
         return "REJECTED", GREY
     if row.has_gps:
         return "GPS", GREEN
-    return "NO GPS", AMBER if row.best_confidence is not None else GREY
+    confident = row.best_confidence is not None and row.best_confidence >= min_confidence
+    return "NO GPS", AMBER if confident else GREY
 
 
 class PhotoGridModel(QAbstractListModel):
@@ -136,6 +143,7 @@ class PhotoDelegate(QStyledItemDelegate):
     def __init__(self, tile: int = 156, parent=None) -> None:
         super().__init__(parent)
         self.tile = tile
+        self.min_confidence = DEFAULT_MIN_CONFIDENCE  # suggestions below it are drawn greyed
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:  # noqa: N802
         line = QFontMetrics(option.font).height()
@@ -174,8 +182,9 @@ class PhotoDelegate(QStyledItemDelegate):
             index.data() or "", Qt.TextElideMode.ElideMiddle, name_rect.width()
         )
         painter.drawText(name_rect, Qt.AlignmentFlag.AlignCenter, name)
+        threshold = self.min_confidence
         if row is not None:
-            text, color = gps_badge(row)
+            text, color = gps_badge(row, threshold)
             self._badge(painter, option, target.topLeft(), text, color, left=True)
             if row.best_confidence is not None and not row.has_gps:
                 pct = f"{row.best_confidence:.0%}"
@@ -184,7 +193,7 @@ class PhotoDelegate(QStyledItemDelegate):
                     option,
                     target.topRight(),
                     pct,
-                    confidence_color(row.best_confidence),
+                    confidence_color(row.best_confidence, threshold),
                     left=False,
                 )
         painter.restore()
@@ -224,6 +233,11 @@ class PhotoGrid(QListView):
         self.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
         self.delegate = PhotoDelegate(parent=self)
         self.setItemDelegate(self.delegate)
+
+    def set_min_confidence(self, value: float) -> None:
+        """The review threshold (Settings: Minimum confidence): badges below it are greyed."""
+        self.delegate.min_confidence = value
+        self.viewport().update()
 
     def set_tile(self, size: int) -> None:
         self.delegate.tile = size

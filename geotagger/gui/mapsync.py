@@ -1,93 +1,116 @@
-"""Keeps the map in step with the window: the library's geotagged photos, the shown photo's candidates
+"""Keeps the map in step with the browser: the library's geotagged photos, the shown photo's candidates
 with the chosen one's outline, and the tile source (online tiles only when enabled and reachable).
 
 The map page is driven through MapPane.call; slow look-ups (outlines, the tile probe) run through the
-TaskRunner and are applied on the GUI thread only if the user has not moved on meanwhile.
-"""
+TaskRunner and are applied on the GUI thread only if the user has not moved on meanwhile."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
-from geotagger.maps import OSM, tiles_reachable
+from geotagger.catalog.library import Library
+from geotagger.gui import settings as keys
+from geotagger.gui.feedback import StatusFeedback
+from geotagger.gui.mappane import MapPane
+from geotagger.gui.settings import AppSettings
+from geotagger.gui.tasks import TaskRunner
+from geotagger.maps import OSM, TileSource, tiles_reachable
 from geotagger.services import browse
 
-if TYPE_CHECKING:
-    from geotagger.gui.window import MainWindow
 
+class MapSync:
+    """What the map shows. ``still_showing(photo_id, index)`` tells whether a late outline still applies."""
 
-def show_library(win: MainWindow, fit: bool = False) -> None:
-    """The geotagged photos in the current scope as markers (fit: zoom to show them all)."""
-    points = [
-        {"id": pid, "lat": lat, "lon": lon, "title": name}
-        for pid, lat, lon, name in browse.geotagged_points(win.lib, win.scope)
-    ]
-    win.map.call("showLibrary", points)
-    if points and fit:
-        win.map.call("fitAll")
+    def __init__(
+        self,
+        lib: Library,
+        map_pane: MapPane,
+        tasks: TaskRunner,
+        settings: AppSettings,
+        status: StatusFeedback,
+        check_tiles: bool = True,
+    ) -> None:
+        self.lib, self.map, self.tasks, self.settings, self.status = lib, map_pane, tasks, settings, status
+        self.check_tiles = check_tiles
+        self.scope: browse.Scope | None = None
+        self.details: browse.PhotoDetails | None = None
+        self.still_showing: Callable[[int, int], bool] = lambda _pid, _index: True
 
+    def show_library(self, scope: browse.Scope | None, fit: bool = False) -> None:
+        """The geotagged photos in ``scope`` as markers (fit: zoom to show them all)."""
+        self.scope = scope
+        points = [
+            {"id": pid, "lat": lat, "lon": lon, "title": name}
+            for pid, lat, lon, name in browse.geotagged_points(self.lib, scope)
+        ]
+        self.map.call("showLibrary", points)
+        if points and fit:
+            self.map.call("fitAll")
 
-def show_candidates(win: MainWindow, fit: bool) -> None:
-    """The shown photo's own location and its candidates (a photo with GPS only: zoom to it)."""
-    d = win.current_details
-    if d is None:
-        return
-    payload: dict[str, Any] = {
-        "photo": {"id": d.id, "title": d.filename, "lat": d.gps_lat, "lon": d.gps_lon},
-        "candidates": [
-            {
-                "index": c.index,
-                "lat": c.lat,
-                "lon": c.lon,
-                "radius_km": c.radius_km,
-                "label": c.label,
-                "level": c.level,
-                "confidence": c.confidence,
-                "source": c.source,
-            }
-            for c in d.candidates
-        ],
-        "fit": fit,
-    }
-    win.map.call("showCandidates", payload)
-    if fit and not d.candidates and d.gps_lat is not None:
-        win.map.call("focus", d.gps_lat, d.gps_lon, 12)
+    def show_candidates(self, details: browse.PhotoDetails | None, fit: bool) -> None:
+        """The photo's own location and its candidates (a photo with GPS only: zoom to it)."""
+        self.details = details
+        if details is None:
+            self.map.call("clearCandidates")
+            return
+        payload: dict[str, Any] = {
+            "photo": {
+                "id": details.id,
+                "title": details.filename,
+                "lat": details.gps_lat,
+                "lon": details.gps_lon,
+            },
+            "candidates": [
+                {
+                    "index": c.index,
+                    "lat": c.lat,
+                    "lon": c.lon,
+                    "radius_km": c.radius_km,
+                    "label": c.label,
+                    "level": c.level,
+                    "confidence": c.confidence,
+                    "source": c.source,
+                }
+                for c in details.candidates
+            ],
+            "fit": fit,
+        }
+        self.map.call("showCandidates", payload)
+        if fit and not details.candidates and details.gps_lat is not None:
+            self.map.call("focus", details.gps_lat, details.gps_lon, 12)
 
+    def show_outline(self, details: browse.PhotoDetails, index: int) -> None:
+        """The outline of candidate ``index`` (looked up in the background; dropped if the choice changed)."""
+        if not 0 <= index < len(details.candidates):
+            return
+        cand = details.candidates[index]
+        self.map.call("showOutline", None)
 
-def show_outline(win: MainWindow, index: int) -> None:
-    """The outline of candidate ``index`` (looked up in the background; dropped if the choice changed)."""
-    details = win.current_details
-    if details is None or not 0 <= index < len(details.candidates):
-        return
-    cand = details.candidates[index]
-    win.map.call("showOutline", None)
+        def done(geometry) -> None:
+            if self.still_showing(details.id, index):
+                self.map.call("showOutline", geometry)
 
-    def done(geometry) -> None:
-        if win.current_id == details.id and win.details.current_candidate() == index:
-            win.map.call("showOutline", geometry)
+        self.tasks.submit("outline", lambda: browse.candidate_outline(cand.address, cand.level), done)
 
-    win.tasks.submit("outline", lambda: browse.candidate_outline(cand.address, cand.level), done)
+    def apply_tile_setting(self) -> None:
+        """Online tiles only when enabled and the tile server answers (probed off the GUI thread)."""
+        if self.settings.get(keys.TILES) != "osm" or not self.check_tiles:
+            if self.map.tiles is not None:
+                self.rebuild(None)
+            return
 
+        def done(reachable: bool) -> None:
+            tiles = OSM if reachable else None
+            if tiles != self.map.tiles:
+                self.rebuild(tiles)
+            if not reachable:
+                self.status.show("Map tiles unreachable: showing the offline basemap", 6000)
 
-def apply_tile_setting(win: MainWindow) -> None:
-    """Online tiles only when enabled and the tile server answers (probed off the GUI thread)."""
-    if win.settings.get("map/tiles") != "osm" or not win.check_tiles:
-        if win.map.tiles is not None:
-            rebuild(win, None)
-        return
+        self.tasks.submit("tiles", lambda: tiles_reachable(OSM), done)
 
-    def done(reachable: bool) -> None:
-        tiles = OSM if reachable else None
-        if tiles != win.map.tiles:
-            rebuild(win, tiles)
-        if not reachable:
-            win.statusBar().showMessage("Map tiles unreachable: showing the offline basemap", 6000)
-
-    win.tasks.submit("tiles", lambda: tiles_reachable(OSM), done)
-
-
-def rebuild(win: MainWindow, tiles) -> None:
-    """Reload the map page (new tiles or palette) and show again what it showed."""
-    win.map.load_map(tiles)
-    show_library(win, fit=win.current_details is None)
-    show_candidates(win, fit=True)
+    def rebuild(self, tiles: TileSource | None) -> None:
+        """Reload the map page (new tiles or palette) and show again what it showed."""
+        self.map.load_map(tiles)
+        self.show_library(self.scope, fit=self.details is None)
+        self.show_candidates(self.details, fit=True)

@@ -1,8 +1,9 @@
-"""Persistent preferences (QSettings) and the Settings dialog."""
+"""Persistent preferences (QSettings) and the Settings dialog: every key the app stores is named here
+and read only through ``AppSettings`` (one place, so a key that is saved is also a key that is read)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -13,14 +14,17 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from geotagger.gui import ops
+from geotagger.services import models
 
-DEFAULTS = {
-    "locate/model_pack": "",
-    "locate/device": "auto",
-    "review/min_confidence": 0.5,
-    "write/sidecar": "ext.xmp",
-    "map/tiles": "offline",
+DEVICE = "locate/device"  # read by LibraryJobs.locate
+MIN_CONFIDENCE = "review/min_confidence"  # read by the grid (greyed badges) and batch accept
+SIDECAR = "write/sidecar"  # read by LibraryJobs.write
+TILES = "map/tiles"  # read by MapSync.apply_tile_setting
+DEFAULTS: dict[str, str | float] = {
+    DEVICE: "auto",
+    MIN_CONFIDENCE: 0.5,
+    SIDECAR: "ext.xmp",
+    TILES: "offline",
 }
 # How XMP sidecars are named when a file cannot take the location itself (writing.SIDECAR_POLICIES).
 SIDECAR_CHOICES = (
@@ -43,7 +47,7 @@ class AppSettings:
         else:
             self.qs = QSettings("geotagger", "geotagger")
 
-    def get(self, key: str):
+    def get(self, key: str) -> str | float:
         default = DEFAULTS[key]
         value = self.qs.value(key, default)
         if isinstance(default, float):
@@ -53,7 +57,11 @@ class AppSettings:
                 return default
         return str(value) if value is not None else default
 
-    def set(self, key: str, value) -> None:
+    @property
+    def min_confidence(self) -> float:
+        return float(self.get(MIN_CONFIDENCE))
+
+    def set(self, key: str, value: str | float) -> None:
         if key not in DEFAULTS:
             raise KeyError(key)
         self.qs.setValue(key, value)
@@ -70,34 +78,30 @@ def _combo(choices, current: str) -> QComboBox:
 
 
 class SettingsDialog(QDialog):
+    """The preferences; the installed model packs are listed for information (locate uses the default
+    backbone and every installed geo pack; there is no per-library choice of pack to save)."""
+
     def __init__(self, settings: AppSettings, parent=None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.settings = settings
-        packs = []
-        list_packs = ops.find("list_packs")
-        if list_packs is not None:
-            try:
-                packs = [
-                    (p.get("id", ""), f"{p.get('id', '')} {p.get('version', '')}".strip())
-                    for p in list_packs()
-                ]
-            except Exception as exc:  # a broken models folder must not block the settings
-                packs = []
-                self._pack_error = str(exc)
-        self.pack = _combo((("", "Default model pack"), *packs), settings.get("locate/model_pack"))
-        self.device = _combo(DEVICE_CHOICES, settings.get("locate/device"))
+        packs = models.list_packs()
+        names = ", ".join(f"{p.get('id', '')} ({p.get('kind', '?')})" for p in packs) or "none installed yet"
+        self.packs = QLabel(names)
+        self.packs.setTextFormat(Qt.TextFormat.PlainText)
+        self.packs.setWordWrap(True)
+        self.device = _combo(DEVICE_CHOICES, str(settings.get(DEVICE)))
         self.threshold = QDoubleSpinBox()
         self.threshold.setRange(0.0, 1.0)
         self.threshold.setSingleStep(0.05)
-        self.threshold.setValue(settings.get("review/min_confidence"))
+        self.threshold.setValue(settings.min_confidence)
         self.threshold.setToolTip(
             "Suggestions below this confidence are shown greyed and never batch-accepted"
         )
-        self.sidecar = _combo(SIDECAR_CHOICES, settings.get("write/sidecar"))
-        self.tiles = _combo(TILE_CHOICES, settings.get("map/tiles"))
+        self.sidecar = _combo(SIDECAR_CHOICES, str(settings.get(SIDECAR)))
+        self.tiles = _combo(TILE_CHOICES, str(settings.get(TILES)))
         form = QFormLayout()
-        form.addRow("Model pack", self.pack)
+        form.addRow("Model packs", self.packs)
         form.addRow("Device", self.device)
         form.addRow("Minimum confidence", self.threshold)
         form.addRow("Writing", self.sidecar)
@@ -118,8 +122,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(buttons)
 
     def save(self) -> None:
-        self.settings.set("locate/model_pack", self.pack.currentData())
-        self.settings.set("locate/device", self.device.currentData())
-        self.settings.set("review/min_confidence", float(self.threshold.value()))
-        self.settings.set("write/sidecar", self.sidecar.currentData())
-        self.settings.set("map/tiles", self.tiles.currentData())
+        self.settings.set(DEVICE, self.device.currentData())
+        self.settings.set(MIN_CONFIDENCE, float(self.threshold.value()))
+        self.settings.set(SIDECAR, self.sidecar.currentData())
+        self.settings.set(TILES, self.tiles.currentData())

@@ -197,9 +197,16 @@ def undo_decision(lib: Library, decision_id: int) -> None:
         decision.undone_at = now()
 
 
-def undo(lib: Library, last: int = 1) -> UndoOutcome:
+def _same(a: Entry, b: Entry) -> bool:
+    return (a.kind, a.decision_id, a.groups) == (b.kind, b.decision_id, b.groups)
+
+
+def undo(lib: Library, last: int = 1, expect: Entry | None = None) -> UndoOutcome:
     """Undo the newest ``last`` entries, newest first; stops at an entry that could not be fully undone
-    (its files are reported in ``failures``; what could be undone of it is undone)."""
+    (its files are reported in ``failures``; what could be undone of it is undone).
+
+    ``expect``: the entry the user was told Undo would undo; if the history has moved on meanwhile
+    (another window or the command line), nothing is undone and UserInputError says so."""
     if last < 1:
         raise UserInputError("--last must be 1 or more")
     outcome = UndoOutcome()
@@ -207,6 +214,8 @@ def undo(lib: Library, last: int = 1) -> UndoOutcome:
         entry = next_undo(lib)
         if entry is None:
             break
+        if expect is not None and not _same(entry, expect):
+            raise UserInputError(f"the history changed: the newest entry is now {entry.label}; nothing undone")
         if entry.kind == KIND_DECISION:
             assert entry.decision_id is not None
             undo_decision(lib, entry.decision_id)
