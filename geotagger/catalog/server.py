@@ -10,6 +10,8 @@ wait. psycopg is imported only through SQLAlchemy, and only when a server URL is
 from __future__ import annotations
 
 import hashlib
+import json
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -48,10 +50,45 @@ def shown_url(url: str) -> str:
         return "<database URL>"
 
 
+_NONFINITE = "$nonfinite"  # {"$nonfinite": "inf"}: how a JSON column holds inf/-inf/nan on the server
+
+
+def _encode_nonfinite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return {_NONFINITE: repr(value)}
+    if isinstance(value, dict):
+        return {k: _encode_nonfinite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_encode_nonfinite(v) for v in value]
+    return value
+
+
+def json_dumps(value: Any) -> str:
+    """JSON for a server column. PostgreSQL rejects the ``Infinity``/``NaN`` tokens that Python (and
+    SQLite) accept and the catalog stores (e.g. a time gate of inf), so they travel as tagged objects."""
+    try:
+        return json.dumps(value, allow_nan=False)
+    except ValueError:
+        return json.dumps(_encode_nonfinite(value), allow_nan=False)
+
+
+def _decode_nonfinite(obj: dict[str, Any]) -> Any:
+    if len(obj) == 1 and isinstance(obj.get(_NONFINITE), str):
+        return float(obj[_NONFINITE])
+    return obj
+
+
+def json_loads(text_: str | bytes) -> Any:
+    """The inverse of json_dumps."""
+    return json.loads(text_, object_hook=_decode_nonfinite)
+
+
 def server_engine(url: str, name: object) -> Engine:
     """An engine for the server catalog, or a CatalogError saying what is missing."""
     try:
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(
+            url, pool_pre_ping=True, json_serializer=json_dumps, json_deserializer=json_loads
+        )
     except ModuleNotFoundError as exc:
         raise CatalogError(f"the catalog {name} needs the {exc.name} module; {EXTRA_HINT}") from exc
     except ArgumentError as exc:

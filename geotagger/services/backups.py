@@ -94,7 +94,7 @@ def prune(
     """Delete the backups the policy (module docstring) no longer keeps; under the writer lock."""
     if keep_days < 0:
         raise UserInputError("--keep-days must be 0 or more")
-    with writer_lock(lib.catalog.path):
+    with writer_lock(lib.catalog):
         report = inventory(lib)
         report.dry_run = dry_run
         for backup in report.files:

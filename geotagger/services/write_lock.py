@@ -9,6 +9,10 @@ their whole run, so reconcile (which runs under it) only ever sees records of de
 leaves a stale lock. The holder's pid is written into the file for the loser's message. The lock is
 re-entrant within one thread (``tag`` calls ``write``); another thread of the same process opens its own
 descriptor and so waits like another process would.
+
+A server catalog (PostgreSQL) has no file next to it: there the lock is a session-level advisory lock
+held on one dedicated connection, with the same properties (the server releases it when the holder's
+connection dies; re-entrant per thread; the loser waits, then names the holder's server session).
 """
 
 from __future__ import annotations
@@ -20,6 +24,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
 
 from geotagger.errors import CatalogError
 
@@ -31,7 +38,10 @@ except ImportError:  # pragma: no cover - Windows: no advisory locks; one writer
 WAIT_ENV = "GEOTAGGER_LOCK_WAIT"
 DEFAULT_WAIT_S = 5.0
 _POLL_S = 0.05
-_held: dict[tuple[str, int], tuple[int, int]] = {}  # (lock path, thread) -> (fd, depth)
+_held: dict[tuple[str, int], tuple[Any, int]] = {}  # (lock path or URL, thread) -> (fd or connection, depth)
+# Key of the server's advisory lock for a write run (WRITER_LOCK_KEY + 1 in catalog/server.py: another
+# lock than the one each writer transaction takes, so a run's own transactions never wait on it).
+RUN_LOCK_KEY = 0x67656F746167 + 1
 _guard = threading.RLock()
 
 
@@ -60,10 +70,18 @@ def _holder(fd: int) -> str:
 
 
 @contextmanager
-def writer_lock(catalog_path: Path | None, wait_s: float | None = None) -> Iterator[None]:
+def writer_lock(catalog: Any, wait_s: float | None = None) -> Iterator[None]:
     """Hold the library's writer lock; wait up to ``wait_s`` (env GEOTAGGER_LOCK_WAIT, default 5 s)
-    for another writer, then raise WriterBusyError naming its pid."""
-    if catalog_path is None or fcntl is None:  # a server catalog: its own transactions serialise
+    for another writer, then raise WriterBusyError naming its pid.
+
+    ``catalog``: the Catalog (a file or a server database), or the path of an SQLite catalog file."""
+    engine = getattr(catalog, "engine", None)
+    if engine is not None and engine.dialect.name != "sqlite":
+        with _server_lock(catalog, _wait_s() if wait_s is None else wait_s):
+            yield
+        return
+    catalog_path = catalog.path if engine is not None else catalog
+    if catalog_path is None or fcntl is None:  # Windows: no advisory locks
         yield
         return
     path = str(lock_path(Path(catalog_path)))
@@ -130,3 +148,56 @@ def _release(key: tuple[str, int]) -> None:
     with contextlib.suppress(OSError):  # a stale pid in an unlocked file is harmless: flock is the lock
         os.ftruncate(fd, 0)
     os.close(fd)  # closing the descriptor releases the flock
+
+
+@contextmanager
+def _server_lock(catalog: Any, wait_s: float) -> Iterator[None]:
+    """The writer lock of a server catalog: an advisory lock held by one connection of this thread."""
+    key = (str(catalog.url), threading.get_ident())
+    with _guard:
+        held = _held.get(key)
+        if held is not None:
+            _held[key] = (held[0], held[1] + 1)
+    if held is None:
+        _held[key] = (_server_acquire(catalog, wait_s), 1)
+    try:
+        yield
+    finally:
+        with _guard:
+            connection, depth = _held[key]
+            if depth > 1:
+                _held[key] = (connection, depth - 1)
+                connection = None
+            else:
+                del _held[key]
+        if connection is not None:
+            try:
+                connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": RUN_LOCK_KEY})
+            finally:
+                connection.close()  # a lost connection releases the lock on the server anyway
+
+
+def _server_acquire(catalog: Any, wait_s: float) -> Any:
+    connection = catalog.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        deadline = time.monotonic() + wait_s
+        while not connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": RUN_LOCK_KEY}).scalar():
+            if time.monotonic() >= deadline:
+                holder = connection.execute(
+                    text(
+                        "SELECT a.pid, a.client_addr FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                        "WHERE l.locktype = 'advisory' AND l.granted AND l.database = "
+                        "(SELECT oid FROM pg_database WHERE datname = current_database()) "
+                        "AND ((l.classid::bigint << 32) | l.objid::bigint) = :k"
+                    ),
+                    {"k": RUN_LOCK_KEY},
+                ).first()
+                who = f"server session {holder[0]} from {holder[1] or 'this host'}" if holder else "unknown"
+                raise WriterBusyError(
+                    f"another geotagger is writing to this library ({who}); try again when it has finished"
+                )
+            time.sleep(_POLL_S)
+    except BaseException:
+        connection.close()
+        raise
+    return connection

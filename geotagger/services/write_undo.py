@@ -57,7 +57,7 @@ def _undo(
     wanted: set[tuple[int | None, int | None]] | None,
 ) -> UndoResult:
     """Undo done groups, newest first: those in ``wanted`` (all when None) while ``room`` allows a new one."""
-    with writer_lock(lib.catalog.path):
+    with writer_lock(lib.catalog):
         reconcile(lib)
         with lib.catalog.reader() as session:
             records = session.scalars(

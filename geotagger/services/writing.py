@@ -261,7 +261,7 @@ def write(
     progress = progress or NullProgress()
     report = WriteReport(dry_run=dry_run)
     # a dry run changes nothing, so it neither waits for nor blocks a writer
-    with writer_lock(lib.catalog.path) if not dry_run else contextlib.nullcontext():
+    with writer_lock(lib.catalog) if not dry_run else contextlib.nullcontext():
         guard = journal.CatalogGuard(lib)
         if not dry_run:
             report.reconciled = reconcile(lib)
