@@ -1,17 +1,23 @@
-"""The details pane: what is known about the selected photo and the ranked candidates to choose from."""
+"""The details pane: what is known about the selected photo and the ranked candidates to choose from.
+
+Its content scrolls when the pane is short (the decision buttons stay visible below it); the candidate
+list is sized to show five candidates without cutting one; the preview opens full size on a click (the
+attribution overlay's legend is unreadable at thumbnail size); errors use a red that reads on the theme."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRect, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
+    QDialog,
     QFormLayout,
     QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QScrollArea,
     QSizePolicy,
     QToolButton,
     QTreeWidget,
@@ -20,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from geotagger.gui.colors import error_color
 from geotagger.gui.plain import plain_label, rich, tooltip
 from geotagger.services.browse import CandidateView, PhotoDetails
 
@@ -94,6 +101,43 @@ class ConceptBars(QWidget):
         painter.end()
 
 
+VISIBLE_CANDIDATES = 5  # rows the list shows without scrolling (keys 1-5 pick them)
+
+
+class PreviewLabel(QLabel):
+    """The photo (or overlay) preview; a click opens it large."""
+
+    clicked = Signal()
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.clicked.emit()
+        super().mousePressEvent(event)
+
+
+class PreviewDialog(QDialog):
+    """The preview at up to 1200 x 900 px, so an overlay's legend and small concepts can be read."""
+
+    def __init__(self, pixmap: QPixmap, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.image = QLabel()
+        self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        limit = QSize(1200, 900)
+        shown = (
+            pixmap
+            if pixmap.width() <= limit.width() and pixmap.height() <= limit.height()
+            else (
+                pixmap.scaled(
+                    limit, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+                )
+            )
+        )
+        self.image.setPixmap(shown)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.image)
+
+
 class DetailsPane(QWidget):
     candidate_selected = Signal(int)
     overlay_toggled = Signal(bool)
@@ -108,10 +152,15 @@ class DetailsPane(QWidget):
         self.title.setFont(font)
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.state = plain_label()
-        self.preview = plain_label()
+        self.preview = PreviewLabel()
+        self.preview.setTextFormat(Qt.TextFormat.PlainText)
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.preview.setMinimumSize(160, 120)
+        self.preview.setMinimumSize(240, 170)
         self.preview.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.preview.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.preview.setToolTip("Click to see it large")
+        self.preview.clicked.connect(self.open_preview)
+        self.preview_dialog: PreviewDialog | None = None
         self._pixmap: QPixmap | None = None
         self.taken = plain_label()
         self.camera = plain_label()
@@ -119,7 +168,7 @@ class DetailsPane(QWidget):
         self.location.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.problem = plain_label()
         self.problem.setWordWrap(True)
-        self.problem.setForegroundRole(QPalette.ColorRole.BrightText)
+        self._color_problem()
         info = QFormLayout()
         info.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         info.addRow("Taken", self.taken)
@@ -138,7 +187,9 @@ class DetailsPane(QWidget):
         for col in (0, 2, 3, 4):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         self.candidates.itemSelectionChanged.connect(self._on_candidate)
-        self.candidates.setMaximumHeight(150)
+        self.candidates.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.candidates.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self._size_candidates()
         self.evidence = QLabel()  # rich text on purpose (bold heading); every value in it is escaped
         self.evidence.setTextFormat(Qt.TextFormat.RichText)
         self.evidence.setWordWrap(True)
@@ -149,7 +200,8 @@ class DetailsPane(QWidget):
         self.buttons = QHBoxLayout()
         self.buttons.setSpacing(4)
 
-        layout = QVBoxLayout(self)
+        content = QWidget()
+        layout = QVBoxLayout(content)
         layout.setContentsMargins(8, 6, 8, 6)
         top = QHBoxLayout()
         top.addWidget(self.title, 1)
@@ -163,12 +215,50 @@ class DetailsPane(QWidget):
         rule.setFrameShape(QFrame.Shape.HLine)
         rule.setFrameShadow(QFrame.Shadow.Sunken)
         layout.addWidget(rule)
-        layout.addWidget(self.candidates, 2)
+        layout.addWidget(self.candidates)
         layout.addWidget(self.evidence)
         layout.addWidget(self.concepts)
         layout.addWidget(self.overlay)
-        layout.addLayout(self.buttons)
+        layout.addStretch(1)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(2)
+        outer.addWidget(self.scroll, 1)
+        self.buttons.setContentsMargins(8, 0, 8, 6)
+        outer.addLayout(self.buttons)
         self.show_details(None)
+
+    def _size_candidates(self) -> None:
+        """Tall enough for VISIBLE_CANDIDATES rows plus the header (more rows scroll)."""
+        row = max(self.candidates.sizeHintForRow(0), self.fontMetrics().height() + 6)
+        header = self.candidates.header().sizeHint().height()
+        frame = 2 * self.candidates.frameWidth()
+        height = header + VISIBLE_CANDIDATES * row + frame + 4
+        self.candidates.setMinimumHeight(height)
+        self.candidates.setMaximumHeight(height)
+
+    def _color_problem(self) -> None:
+        palette = self.problem.palette()
+        palette.setColor(QPalette.ColorRole.WindowText, error_color(self.palette()))
+        self.problem.setPalette(palette)
+
+    def changeEvent(self, event) -> None:  # noqa: N802
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.StyleChange):
+            self._color_problem()
+        super().changeEvent(event)
+
+    def open_preview(self) -> None:
+        """The preview (photo or overlay) large, in its own window."""
+        if self._pixmap is None or self._pixmap.isNull():
+            return
+        title = self.details.filename if self.details is not None else "Preview"
+        self.preview_dialog = PreviewDialog(self._pixmap, title, self)
+        self.preview_dialog.show()
 
     def add_action_button(self, action) -> QToolButton:
         button = QToolButton()
@@ -219,9 +309,15 @@ class DetailsPane(QWidget):
             self.taken.setText("unknown")
         self.camera.setText(details.camera or "unknown")
         where = format_coordinate(details.gps_lat, details.gps_lon)
-        if details.gps_source:
+        written = details.review_state == "written"
+        if written:
+            where += "  (written to the file)"
+        elif details.gps_source:
             where += f"  ({details.gps_source})"
         self.location.setText(where)
+        # A written photo's candidates are history: shown, but not to be chosen (undo the write first).
+        self.candidates.setEnabled(not written)
+        self.candidates.setToolTip("Written: undo the write to choose again" if written else "")
         problems = [f"Error: {e}" for e in (details.error, last_error) if e]
         problems += [f"Write failed: {w['error']}" for w in details.writes[:1] if w.get("error")]
         self.problem.setText("\n".join(problems))

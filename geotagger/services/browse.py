@@ -17,6 +17,7 @@ from geotagger.catalog import Decision, Photo, Suggestion, WriteRecord
 from geotagger.catalog.library import Library
 from geotagger.errors import NotFoundError, UserInputError
 from geotagger.geo.address import Address
+from geotagger.metadata.camera import camera_name
 from geotagger.services.pathscope import at_or_under
 from geotagger.services.selection import filter_clause
 
@@ -295,7 +296,7 @@ def photo_details(lib: Library, photo_id: int) -> PhotoDetails:
             .where(WriteRecord.photo_id == photo_id)
             .order_by(WriteRecord.created_at.desc())
         ).all()
-        camera = " ".join(p for p in (photo.camera_make, photo.camera_model) if p)
+        camera = camera_name(photo.camera_make, photo.camera_model)
         return PhotoDetails(
             id=photo.id,
             path=photo.path,

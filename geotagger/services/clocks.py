@@ -32,6 +32,7 @@ from geotagger.errors import NotFoundError, UserInputError
 from geotagger.locate.clock_periods import ClockPeriod, estimate_periods
 from geotagger.locate.clocks import STATUS_CONFIDENT, STATUS_UNKNOWN, UNKNOWN, ClockSide, format_offset
 from geotagger.locate.time_evidence import camera_key, capture_seconds
+from geotagger.metadata.camera import camera_name
 
 UNKNOWN_DEVICE = "unknown camera"
 CLOCK_REFERENCE = "reference"  # the status a photo of a GPS device gets (its clock is right)
@@ -238,11 +239,7 @@ def device_label(device: str) -> str:
 
 
 def _label(make: str | None, model: str | None, serial: str | None) -> str:
-    make, model = (make or "").strip(), (model or "").strip()
-    name = (
-        model if make and model.lower().startswith(make.split(" ")[0].lower()) else f"{make} {model}".strip()
-    )
-    return name + (f" #{serial.strip()}" if serial and serial.strip() else "")
+    return camera_name(make, model) + (f" #{serial.strip()}" if serial and serial.strip() else "")
 
 
 def list_clocks(lib: Library) -> list[dict[str, Any]]:
