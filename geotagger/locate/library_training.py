@@ -115,9 +115,12 @@ def train(
     source_sets: Sequence[Sequence[str]] = SOURCE_SETS,
     targets: Sequence[PhotoPoint] = (),
     global_preds: dict[int, list[tuple[str, list[Any]]]] | None = None,
+    texts: dict[int, Any] | None = None,
 ) -> Trained:
     """Train everything from the geotagged photos ``known`` and their embeddings ``vectors``;
-    ``targets`` (the photos to locate) steer the covariate-shift weights (fusion.shift_weights)."""
+    ``targets`` (the photos to locate) steer the covariate-shift weights (fusion.shift_weights);
+    ``texts``: place names read on the known photos (text_evidence.pool.PhotoMatches), so the fusion
+    learns what a sign is worth in this library."""
     embedded = [p for p in known if p.id in vectors]
     ids = np.array([p.id for p in embedded], dtype=np.int64)
     emb = normalise(np.stack([vectors[p.id] for p in embedded])) if embedded else np.zeros((0, 1), np.float32)
@@ -181,6 +184,7 @@ def train(
                     sources=sources,
                     class_probs=oof.get(p.id),
                     global_classes=(global_preds or {}).get(p.id, []) if full else (),
+                    text=(texts or {}).get(p.id),
                 )
             )
             if progress:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from geotagger.catalog.library import Library
-from geotagger.locate.stages import clocks, embeddings, evidence, fusion, library_model, store, targets
+from geotagger.locate.stages import clocks, embeddings, evidence, fusion, library_model, store, targets, text
 from geotagger.locate.stages.run import LocateReport, LocateRun
 from geotagger.progress import CancelToken, Progress
 
@@ -33,6 +33,7 @@ def locate(
     sources: Sequence[str] | None = None,
     clock_offset_s: float = 0.0,
     five_crop: bool = False,
+    ocr: bool = True,
 ) -> LocateReport:
     """Estimate where the photos without GPS (under ``paths``, all if None) were taken.
 
@@ -41,6 +42,7 @@ def locate(
     ``clock_offset_s`` corrects the camera clock for that (photo time + offset = true time).
     ``five_crop`` embeds with five-crop test-time augmentation (about 5x the inference time); the
     library model is retrained on that recipe and the suggestions recomputed when it changes.
+    ``ocr`` reads the text on the photos (cached) and turns place names into candidates (False: --no-ocr).
     """
     started = time.monotonic()
     fused_sources, use_tracks = targets.check_request(sources, paths)
@@ -55,6 +57,7 @@ def locate(
         cancel=cancel,
         clock_offset_s=clock_offset_s,
         five_crop=five_crop,
+        use_ocr=ocr,
     )
     targets.select_targets(run)
     if run.targets:  # nothing to locate: neither train nor embed
@@ -63,6 +66,7 @@ def locate(
         library_model.check(run)
         embeddings.embed(run)
         clocks.correct(run)
+        text.read(run)
         library_model.prepare(run)
         store.find_changed(run)
         evidence.collect(run)

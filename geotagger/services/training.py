@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from geotagger.catalog.library import Library
-from geotagger.locate.stages import embeddings, library_model, targets
+from geotagger.locate.stages import embeddings, library_model, targets, text
 from geotagger.locate.stages.run import LocateRun
 from geotagger.progress import CancelToken, Progress
 
@@ -62,6 +62,7 @@ def train_library_model(
     targets.load_known(run)
     library_model.require_known(run)
     embeddings.embed(run)
+    text.read(run)  # place names on the geotagged photos: the fusion learns what a sign is worth
     trained = library_model.train(run)
     return TrainReport(
         known_photos=len(run.known),

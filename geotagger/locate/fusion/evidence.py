@@ -21,6 +21,7 @@ from geotagger.locate.fusion.features import (
 )
 from geotagger.locate.fusion.pool_features import PoolFeatures
 from geotagger.locate.library_model import LibraryModel
+from geotagger.locate.text_evidence.pool import PhotoMatches, add_text_items, text_support
 from geotagger.locate.time_evidence import (
     SCOPES,
     PhotoPoint,
@@ -48,6 +49,11 @@ class EvidenceContext(PoolFeatures):
         by_folder_known: dict[str, list[PhotoPoint]] = {}
         for p in self.known.values():
             by_folder_known.setdefault(p.folder, []).append(p)
+        self._known_arrays = (
+            np.array([p.lat for p in self.known.values()], dtype=float),
+            np.array([p.lon for p in self.known.values()], dtype=float),
+            np.array(list(self.known), dtype=int),
+        )
         self._folder_coords = {
             folder: (
                 np.array([p.lat for p in pts], dtype=float),
@@ -73,8 +79,10 @@ class EvidenceContext(PoolFeatures):
         sources: Sequence[str] = SOURCES,
         class_probs: list[np.ndarray] | None = None,
         global_classes: Sequence[tuple[str, Sequence[Any]]] = (),
+        text: PhotoMatches | None = None,
     ) -> list[PoolItem]:
-        """All candidate places for one photo; ``exclude_self`` for leave-one-out on known photos."""
+        """All candidate places for one photo; ``exclude_self`` for leave-one-out on known photos;
+        ``text``: the place names read on it (text_evidence), judged against the other geotagged photos."""
         exclude = query.id if exclude_self else None
         items: dict[Any, PoolItem] = {}
         neighbours: list[TimeNeighbour] = []
@@ -99,6 +107,10 @@ class EvidenceContext(PoolFeatures):
             self._add_home_items(query, exclude, items)
         for source, ranked in global_classes:
             self._add_global_items(source, ranked, items)
+        if text is not None:
+            klat, klon, kids = self._known_arrays
+            keep = kids != exclude
+            add_text_items(items, text, klat[keep], klon[keep])
         pool = list(items.values())
         self._support_features(pool, neighbours, vis_rows, vis_sims, query)
         self._density_features(pool, query, exclude)
@@ -107,6 +119,8 @@ class EvidenceContext(PoolFeatures):
         if SOURCE_LIBRARY in sources and self.library is not None and emb is not None:
             self._pair_similarity(pool, emb)
         self._interactions(pool, neighbours, query)
+        in_scope = [n.gap_s for n in neighbours if n.in_folder]
+        text_support(pool, 1.0 - (float(closeness(min(in_scope))[3]) if in_scope else 0.0))
         self._library_evidence(pool, vis_rows, vis_sims, items.get("class"))
         return pool
 

@@ -66,6 +66,18 @@ FEATURE_SIGNS: dict[str, bool] = {
     "global_p": True,
     "is_global": False,
     "no_time": False,
+    # Text read on the photo (locate/text_evidence/pool.py says what each one measures).
+    "is_text": False,
+    "text_p": True,
+    "text_spec": True,
+    "text_ocr": True,
+    "text_lamb": False,
+    "text_lib": True,
+    "text_post": True,
+    "text_script": False,
+    "txsup25": True,
+    "txsup200": True,
+    "weak_x_text": True,
 }
 # Interactions: visual and prior evidence should count more when time evidence is weak.
 WEAK_INTERACTIONS = ("psim", "vsup25", "vsup200", "dens25", "dens200")

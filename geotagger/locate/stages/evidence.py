@@ -1,9 +1,9 @@
 """Stage 6: the evidence for each photo whose suggestions are stale, one function per source.
 
 ``track``: the position on an imported GPS track at the photo's time. ``pool``: the places the fusion
-ranks, gathered by ``EvidenceContext.pool`` from the time neighbours, the library model and the global
-packs for the run's sources. A further source (e.g. text read on the photo) is one more function in
-``SOURCES_IN_ORDER``.
+ranks, gathered by ``EvidenceContext.pool`` from the time neighbours, the library model, the global
+packs for the run's sources and the place names read on the photo (stages/text.py). A further source
+is one more function in ``SOURCES_IN_ORDER``.
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ def pool(run: LocateRun, point: PhotoPoint, found: Evidence, zones: set[str]) ->
         run.vectors.get(point.id),
         sources=run.sources,
         global_classes=run.global_preds.get(point.id, []),
+        text=run.text.get(point.id),
     )
 
 

@@ -19,7 +19,7 @@ from geotagger.catalog.schema import Setting
 from geotagger.errors import ModelError, UserInputError
 from geotagger.locate import library_training
 from geotagger.locate.fusion import EvidenceContext
-from geotagger.locate.stages import targets
+from geotagger.locate.stages import targets, text
 from geotagger.locate.stages.run import LocateRun
 from geotagger.locate.time_evidence import PhotoPoint
 
@@ -33,7 +33,10 @@ RETRAIN_MIN_SHARE = 0.05  # ... and at least this share of the trained set
 
 def check(run: LocateRun) -> None:
     """Mark the run for retraining when fusion will run and the saved model is stale."""
-    run.retrain = run.fuses and needs_training(run.lib, run.known, five_crop=run.five_crop)
+    recipe = text.recipe() if text.available(run) else ""
+    run.retrain = run.fuses and needs_training(
+        run.lib, run.known, five_crop=run.five_crop, text_recipe=recipe
+    )
 
 
 def prepare(run: LocateRun) -> None:
@@ -73,10 +76,11 @@ def train(run: LocateRun) -> library_training.Trained:
         cancel=run.cancel,
         targets=targets.open_points(run),
         global_preds=run.training.global_preds,
+        texts=run.text,
     )
     # Unique per training (two in one second must still differ: the suggestion keys rest on it).
     version = f"{targets.known_digest(run.known)}-{int(time.time())}-{secrets.token_hex(3)}"
-    trained.library.info.update({"version": version})
+    trained.library.info.update({"version": version, "text_recipe": run.text_recipe})
     library_training.save(trained, library_model_dir(run.lib), version)
     with run.lib.catalog.writer() as session:
         session.merge(
@@ -99,9 +103,12 @@ def library_model_dir(lib: Library) -> Path:
     return lib.side_dir("library-model")
 
 
-def needs_training(lib: Library, known: Sequence[PhotoPoint], *, five_crop: bool = False) -> bool:
+def needs_training(
+    lib: Library, known: Sequence[PhotoPoint], *, five_crop: bool = False, text_recipe: str = ""
+) -> bool:
     """True without a trained model, when it was trained on embeddings of the other recipe (single
-    centre crop vs five-crop) or when enough geotagged photos came or went since training."""
+    centre crop vs five-crop), without the text evidence ``text_recipe`` that this run reads, or when
+    enough geotagged photos came or went since training."""
     from geotagger.locate.embed import is_five_crop
 
     try:
@@ -109,6 +116,8 @@ def needs_training(lib: Library, known: Sequence[PhotoPoint], *, five_crop: bool
     except ModelError:
         return True
     if is_five_crop(model.model_id) != five_crop:
+        return True
+    if text_recipe and model.info.get("text_recipe") != text_recipe:
         return True
     trained = set(model.info.get("known_ids", model.ids.tolist()))  # as library_training.load_ids
     current = {p.id for p in known}

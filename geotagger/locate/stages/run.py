@@ -11,6 +11,7 @@ import numpy as np
 
 from geotagger.locate.candidate import Candidate
 from geotagger.locate.fusion import SOURCES, EvidenceContext, FusionModel, PoolItem
+from geotagger.locate.text_evidence.pool import PhotoMatches
 from geotagger.locate.time_evidence import PhotoPoint
 from geotagger.progress import CancelToken, Progress
 
@@ -33,6 +34,10 @@ class LocateReport:
     model_version: str | None = None
     errors: dict[str, str] = field(default_factory=dict)  # path -> reason
     seconds: float = 0.0
+    ocr_photos: int = 0  # photos OCR read in this run (the others came from the text store)
+    ocr_seconds: float = 0.0
+    ocr_note: str = ""  # why text evidence did not run, when it was asked for
+    text_photos: int = 0  # photos to locate with a place name read on them
 
     def summary(self) -> str:
         parts = [f"{self.located} photos located", f"{self.unchanged} unchanged"]
@@ -41,6 +46,10 @@ class LocateReport:
         if self.errors:
             parts.append(f"{len(self.errors)} could not be read")
         extra = f"; embeddings on {self.device}" if self.device else ""
+        if self.text_photos:
+            parts.append(f"{self.text_photos} with a place name read on them")
+        if self.ocr_photos:
+            extra += f"; OCR {self.ocr_seconds / self.ocr_photos:.2f} s/photo on {self.ocr_photos} photos"
         return ", ".join(parts) + f" ({self.seconds:.1f} s{extra})"
 
 
@@ -76,6 +85,7 @@ class LocateRun:
     cancel: CancelToken | None = None
     clock_offset_s: float = 0.0
     five_crop: bool = False
+    use_ocr: bool = True  # text read on the photos as evidence (locate --no-ocr: False)
     report: LocateReport = field(default_factory=LocateReport)
     # targets
     targets: list[Photo] = field(default_factory=list)
@@ -90,6 +100,9 @@ class LocateRun:
     vectors: dict[int, np.ndarray] = field(default_factory=dict)
     global_ids: list[str] = field(default_factory=list)
     global_preds: dict[int, list[tuple[str, list[Any]]]] = field(default_factory=dict)
+    # text (stages/text.py): photo id -> place names read on it, targets and (for training) known photos
+    text: dict[int, PhotoMatches] = field(default_factory=dict)
+    text_recipe: str = ""  # what the text evidence was computed with ('' when it did not run)
     # library model (prepare)
     trained: Trained | None = None
     fusion: FusionModel | None = None

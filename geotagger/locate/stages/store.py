@@ -41,7 +41,12 @@ def suggestion_key(run: LocateRun, photo: Photo, base: str) -> str:
     point = run.points.get(photo.id)
     # The photo's clock as applied (status and corrected times): a changed clock recomputes only its photos.
     clock = f"|clock:{point.clock}:{point.local_s!r}:{point.utc_s!r}" if point is not None else ""
-    return hashlib.sha1(f"{photo.fingerprint}|{base}{clock}".encode()).hexdigest()[:16]
+    # The place names read on it (a photo without any has the same suggestions with or without OCR).
+    found = run.text.get(photo.id)
+    text = (
+        f"|text:{run.text_recipe}:" + ",".join(f"{m.entry}:{m.kind}" for m in found.matches) if found else ""
+    )
+    return hashlib.sha1(f"{photo.fingerprint}|{base}{clock}{text}".encode()).hexdigest()[:16]
 
 
 def _key_base(run: LocateRun) -> str:
