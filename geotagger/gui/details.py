@@ -155,7 +155,7 @@ class DetailsPane(QWidget):
         self.preview = PreviewLabel()
         self.preview.setTextFormat(Qt.TextFormat.PlainText)
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.preview.setMinimumSize(240, 170)
+        self.preview.setMinimumSize(160, 110)  # grows with the pane; a click shows it large
         self.preview.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         self.preview.setCursor(Qt.CursorShape.PointingHandCursor)
         self.preview.setToolTip("Click to see it large")

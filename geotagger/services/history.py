@@ -146,7 +146,7 @@ def entries(lib: Library, *, include_undone: bool = True, limit: int | None = No
         what = item.action
         if item.action == "accept" and item.source == SOURCE_MANUAL:
             what = "placing"
-        elif item.action == "accept" and item.level and item.level != "exact":
+        elif item.action == "accept" and item.level in ("region", "country"):  # "Region only" etc.
             what = f"accept ({item.level})"
         out.append(
             Entry(
@@ -215,7 +215,9 @@ def undo(lib: Library, last: int = 1, expect: Entry | None = None) -> UndoOutcom
         if entry is None:
             break
         if expect is not None and not _same(entry, expect):
-            raise UserInputError(f"the history changed: the newest entry is now {entry.label}; nothing undone")
+            raise UserInputError(
+                f"the history changed: the newest entry is now {entry.label}; nothing undone"
+            )
         if entry.kind == KIND_DECISION:
             assert entry.decision_id is not None
             undo_decision(lib, entry.decision_id)
