@@ -16,10 +16,23 @@ import platformdirs
 
 APP_NAME = "geotagger"
 
+ENV_DATA_DIR = "GEOTAGGER_DATA_DIR"  # the data directory
+ENV_LIBRARY = "GEOTAGGER_LIBRARY"  # the catalog (file path or database URL); --library wins
+ENV_MODELS_DIR = "GEOTAGGER_MODELS_DIR"  # built or imported model packs
+ENV_DEFAULT_MODEL = "GEOTAGGER_DEFAULT_MODEL"  # the backbone pack id used when none is named
+ENV_LOCK_WAIT = "GEOTAGGER_LOCK_WAIT"  # seconds a writer waits for the writer lock
+ENV_GUI_SCREENSHOT = "GEOTAGGER_GUI_SCREENSHOT"  # save the first painted window there and quit
+ENV_XDG_DATA_HOME = "XDG_DATA_HOME"  # where desktop launchers go (freedesktop spec)
+
+
+def env(name: str) -> str | None:
+    """The variable's value, None when unset or empty."""
+    return os.environ.get(name) or None
+
 
 def data_dir() -> Path:
     """The user data directory (created on demand by the callers that write into it)."""
-    override = os.environ.get("GEOTAGGER_DATA_DIR")
+    override = env(ENV_DATA_DIR)
     if override:
         return Path(override).expanduser()
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
@@ -27,7 +40,7 @@ def data_dir() -> Path:
 
 def default_library_path() -> Path:
     """Catalog file used when neither --library nor GEOTAGGER_LIBRARY is given."""
-    override = os.environ.get("GEOTAGGER_LIBRARY")
+    override = env(ENV_LIBRARY)
     if override:
         return Path(override).expanduser()
     return data_dir() / "library.sqlite"
@@ -44,7 +57,7 @@ def bundle_dir() -> Path | None:
 def models_dir() -> Path:
     """Built or imported model packs; never inside the git checkout. In the bundle: the packs it
     ships (``<bundle>/models``), which it cannot rebuild; GEOTAGGER_MODELS_DIR overrides both."""
-    override = os.environ.get("GEOTAGGER_MODELS_DIR")
+    override = env(ENV_MODELS_DIR)
     if override:
         return Path(override).expanduser()
     bundled = bundle_dir()

@@ -167,3 +167,28 @@ def test_gui_controllers_do_not_import_the_window() -> None:
     graph = import_graph()
     users = sorted(m for m, targets in graph.items() if "geotagger.gui.window" in targets)
     assert users == ["geotagger.cli.commands.gui", "geotagger.gui.app"]
+
+
+# Modules that touch os.environ other than geotagger/paths.py, each with its reason.
+ENV_ALLOWED = {
+    "geotagger.gui.app": "sets QTWEBENGINE_DISABLE_SANDBOX for Chromium when run as root (a write, not a read)",
+    "geotagger.services.desktop": "reads XDG_DATA_HOME; to move to paths.env (ENV_XDG_DATA_HOME is there)",
+}
+
+
+def test_environment_is_read_in_one_place() -> None:
+    """Every environment variable is read through geotagger.paths.env (one list of what geotagger reads)."""
+    readers = []
+    for path in PACKAGE.rglob("*.py"):
+        name = _module_name(path)
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            touches = (
+                isinstance(node, ast.Attribute)
+                and node.attr in ("environ", "getenv")
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "os"
+            )
+            if touches and name != "geotagger.paths" and name not in ENV_ALLOWED:
+                readers.append(f"{name}:{node.lineno}")
+    assert readers == []

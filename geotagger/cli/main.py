@@ -7,7 +7,6 @@ import argparse
 import codecs
 import importlib
 import logging
-import os
 import pkgutil
 import sys
 from collections.abc import Sequence
@@ -16,6 +15,7 @@ from geotagger import __version__
 from geotagger.cli import commands
 from geotagger.cli.context import CliContext
 from geotagger.errors import GeotaggerError
+from geotagger.paths import ENV_LIBRARY, env
 from geotagger.textsafe import terminal_text
 
 
@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--library",
         metavar="PATH",
-        default=os.environ.get("GEOTAGGER_LIBRARY"),
+        default=env(ENV_LIBRARY),
         help="catalog file (env GEOTAGGER_LIBRARY; default: in the user data folder)",
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="print only results and errors")

@@ -10,6 +10,7 @@ import time
 from collections.abc import Sequence
 
 from geotagger.errors import GeotaggerError
+from geotagger.paths import ENV_LIBRARY, env
 
 
 def create_application(argv: Sequence[str] | None = None):
@@ -59,7 +60,7 @@ def run(library_location: str | None = None, folder: str | None = None) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="geotagger-gui", description="The geotagger desktop app.")
     parser.add_argument("path", nargs="?", help="a folder of photos to add and show")
-    parser.add_argument("--library", default=os.environ.get("GEOTAGGER_LIBRARY"), help="catalog file")
+    parser.add_argument("--library", default=env(ENV_LIBRARY), help="catalog file")
     parser.add_argument("-v", "--verbose", action="count", default=0)
     args = parser.parse_args(argv)
     logging.basicConfig(

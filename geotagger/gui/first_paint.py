@@ -7,7 +7,6 @@ stderr.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
@@ -15,7 +14,9 @@ from pathlib import Path
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
-ENV = "GEOTAGGER_GUI_SCREENSHOT"
+from geotagger.paths import ENV_GUI_SCREENSHOT, env
+
+ENV = ENV_GUI_SCREENSHOT
 # Let the first paint settle (layouts, the map page's first frame) before the grab.
 SETTLE_MS = 500
 
@@ -43,6 +44,6 @@ class _FirstPaint(QObject):
 
 def screenshot_on_first_paint(window: QWidget, started: float) -> None:
     """When the environment asks for it, grab ``window`` after its first paint and quit the app."""
-    out = os.environ.get(ENV)
+    out = env(ENV)
     if out:
         window.installEventFilter(_FirstPaint(window, Path(out).expanduser(), started))

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from geotagger.errors import ModelError, NotFoundError
-from geotagger.paths import models_dir
+from geotagger.paths import ENV_DEFAULT_MODEL, env, models_dir
 from geotagger.progress import Progress
 
 CARD_NAME = "model.json"
@@ -47,12 +47,11 @@ REQUIRED_KEYS = (
     "files",
 )
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
-_DEFAULT_ENV = "GEOTAGGER_DEFAULT_MODEL"
 
 
 def default_pack_id() -> str:
     """The backbone used when the user names none (env GEOTAGGER_DEFAULT_MODEL overrides)."""
-    return os.environ.get(_DEFAULT_ENV) or "efficientnet-lite0"
+    return env(ENV_DEFAULT_MODEL) or "efficientnet-lite0"
 
 
 def valid_pack_id(pack_id: str) -> bool:

@@ -29,13 +29,14 @@ from typing import Any
 from sqlalchemy import text
 
 from geotagger.errors import CatalogError
+from geotagger.paths import ENV_LOCK_WAIT, env
 
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows: no advisory locks; one writer is the user's job
     fcntl = None  # type: ignore[assignment]
 
-WAIT_ENV = "GEOTAGGER_LOCK_WAIT"
+WAIT_ENV = ENV_LOCK_WAIT
 DEFAULT_WAIT_S = 5.0
 _POLL_S = 0.05
 _held: dict[tuple[str, int], tuple[Any, int]] = {}  # (lock path or URL, thread) -> (fd or connection, depth)
@@ -56,7 +57,7 @@ def lock_path(catalog_path: Path) -> Path:
 
 def _wait_s() -> float:
     try:
-        return max(0.0, float(os.environ.get(WAIT_ENV, DEFAULT_WAIT_S)))
+        return max(0.0, float(env(WAIT_ENV) or DEFAULT_WAIT_S))
     except ValueError:
         return DEFAULT_WAIT_S
 
