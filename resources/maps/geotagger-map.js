@@ -10,6 +10,7 @@
  *   geotagger.fitAll()
  *   geotagger.setPlaceMode(on)         crosshair cursor while the host waits for a click
  *   geotagger.setSelection(ids)        highlight these library photos
+ * Offline detail layers (place labels, admin-1 borders, rivers, lakes) come from geotagger-layers.js.
  * Page -> host (Qt WebChannel object "bridge", slots only): pageReady(), mapClicked(lat, lon),
  *   markerDragged(photoId, lat, lon), candidatePicked(index), photoPicked(id), jsLog(level, message).
  * Without Qt (an exported album page) the bridge is absent and the page is a plain viewer.
@@ -45,6 +46,41 @@
     });
   }
 
+  var COMPARABLE = 0.5;  // auto-fit shows the candidates with at least half the best one's confidence
+  var SPREAD = 30;  // px: a candidate marker closer than this to a better one is moved aside
+
+  function candIcon(index, dx, dy) {
+    return L.divIcon({ className: "gt-cand" + (index === 0 ? " gt-cand-best" : "") + (dx || dy ? " gt-cand-moved" : ""),
+                       html: String(index + 1), iconSize: [24, 24], iconAnchor: [12 - dx, 12 - dy] });
+  }
+
+  /* Markers of nearby candidates would hide each other (#2 and #3 under #1): #1 stays on its point and
+     on top; each later one that would touch an earlier one is moved aside on a ring around its point,
+     with a thin leader line to where it really is. Re-run after every zoom. */
+  function layoutCandidates() {
+    if (!state.leaders) { return; }
+    state.leaders.clearLayers();
+    var placed = [];
+    (state.candidateMarkers || []).slice().sort(function (a, b) { return a.index - b.index; }).forEach(function (c) {
+      var at = state.map.latLngToLayerPoint([c.lat, c.lon]);
+      var dx = 0, dy = 0;
+      for (var step = 0; step < 24; step++) {
+        var clash = placed.some(function (p) { return Math.abs(p.x - at.x - dx) < SPREAD && Math.abs(p.y - at.y - dy) < SPREAD; });
+        if (!clash) { break; }
+        var angle = -Math.PI / 4 + step * Math.PI / 4, ring = SPREAD * (1 + Math.floor(step / 8));
+        dx = Math.round(ring * Math.cos(angle)); dy = Math.round(ring * Math.sin(angle));
+      }
+      placed.push({ x: at.x + dx, y: at.y + dy });
+      c.marker.setIcon(candIcon(c.index, dx, dy));
+      c.offset = [dx, dy];
+      if (dx || dy) {
+        var end = state.map.layerPointToLatLng([at.x + dx, at.y + dy]);
+        L.polyline([[c.lat, c.lon], end], { color: state.colors.accent || "#1f6fd1", weight: 1.5, opacity: 0.9,
+                                            interactive: false, className: "gt-cand-leader" }).addTo(state.leaders);
+      }
+    });
+  }
+
   var api = {
     bridge: null,
     init: function (map, options) {
@@ -55,15 +91,20 @@
       map.getContainer().style.background = state.colors.water || "#cfe0ee";
       if (window.GEOTAGGER_BASEMAP) {
         L.geoJSON(window.GEOTAGGER_BASEMAP, {
-          attribution: "Basemap &copy; Natural Earth",
+          attribution: "Natural Earth",
           interactive: false,
           style: function () {
-            return { color: state.colors.border, weight: 0.7, fillColor: state.colors.land, fillOpacity: 1 };
+            return { color: state.colors.border, weight: 0.9, fillColor: state.colors.land, fillOpacity: 1 };
           }
         }).addTo(map);
         map.eachLayer(function (layer) { if (layer instanceof L.TileLayer) { layer.bringToFront(); } });
       } else {
         log("error", "offline basemap missing");
+      }
+      if (window.geotaggerLayers && options.layers) {
+        window.geotaggerLayers.attach(map, state.colors, options.layers);
+      } else if (options.layers) {
+        log("error", "offline map layers missing");
       }
       state.library = L.markerClusterGroup({
         maxClusterRadius: 40, showCoverageOnHover: false, disableClusteringAtZoom: options.maxZoom || 18,
@@ -75,6 +116,8 @@
       });
       map.addLayer(state.library);
       state.candidates = L.featureGroup().addTo(map);
+      state.leaders = L.layerGroup().addTo(map);
+      map.on("zoomend", layoutCandidates);
       map.on("click", function (e) {
         var ll = e.latlng.wrap();
         if (state.bridge) { state.bridge.mapClicked(ll.lat, ll.lng); }
@@ -110,7 +153,12 @@
       state.selected = wanted;
     },
 
-    clearCandidates: function () { state.candidates.clearLayers(); api.showOutline(null); },
+    clearCandidates: function () {
+      state.candidates.clearLayers();
+      state.candidateMarkers = [];
+      layoutCandidates();
+      api.showOutline(null);
+    },
 
     showOutline: function (geometry) {
       if (state.outline) { state.map.removeLayer(state.outline); state.outline = null; }
@@ -123,11 +171,15 @@
     showCandidates: function (payload) {
       var layer = state.candidates;
       layer.clearLayers();
+      state.candidateMarkers = [];
+      api.showOutline(null);  // the outline belonged to the previous photo's choice; the host sends a new one
       var photo = payload.photo || {};
       var accent = state.colors.accent || "#1f6fd1";
-      var focusArea = L.latLngBounds([]);  // every marker and the best candidate's circle
-      (payload.candidates || []).forEach(function (c) {
-        focusArea.extend([c.lat, c.lon]);
+      var focusArea = L.latLngBounds([]);  // the best candidate's circle and the candidates comparable to it
+      var cands = payload.candidates || [];
+      var top = cands.reduce(function (m, c) { return Math.max(m, c.confidence || 0); }, 0);
+      cands.forEach(function (c) {
+        if (c.index === 0 || (c.confidence || 0) >= COMPARABLE * top) { focusArea.extend([c.lat, c.lon]); }
         var strength = Math.max(0.15, Math.min(1, c.confidence || 0));
         if (c.radius_km > 0) {
           // Only the best candidate's area is filled: wide circles of weaker ones would tint the map.
@@ -150,6 +202,7 @@
         marker.bindTooltip("<b>" + (c.index + 1) + ". " + escapeHtml(c.label || "") + "</b><br>" +
                            escapeHtml((c.level || "") + ", " + Math.round(100 * (c.confidence || 0)) + "%, " +
                                       (c.source || "")), { direction: "top", offset: [0, -10] });
+        state.candidateMarkers.push({ marker: marker, index: c.index, lat: c.lat, lon: c.lon });
         marker.on("click", function () { if (state.bridge) { state.bridge.candidatePicked(c.index); } });
         marker.on("dragend", function () {
           var ll = marker.getLatLng().wrap();
@@ -169,6 +222,7 @@
       if (payload.fit && focusArea.isValid()) {
         state.map.fitBounds(focusArea.pad(0.3), { maxZoom: 13, animate: false });
       }
+      layoutCandidates();
     },
 
     /* Programmatic moves never animate: Leaflet drops a new view requested while a zoom animation
@@ -184,6 +238,13 @@
 
     setPlaceMode: function (on) {
       state.map.getContainer().classList.toggle("gt-placing", !!on);
+    },
+
+    /* The coordinate under a point of the map's container (CSS px from its top left): where photos
+       dragged from the app's grid were dropped. */
+    latLngAt: function (x, y) {
+      var ll = state.map.containerPointToLatLng([x, y]).wrap();
+      return [ll.lat, ll.lng];
     },
 
     /* For tests and diagnostics: each library marker's title and what its popup holds, parsed in an
@@ -202,6 +263,22 @@
         return { title: marker.options.title, popupTitle: bold ? bold.textContent : null, elements: elements,
                  link: anchor ? new URL(anchor.getAttribute("href"), document.baseURI).href : null };
       });
+    },
+
+    /* For tests and diagnostics: each candidate marker's index and its on-screen offset in px. */
+    candidateLayout: function () {
+      return (state.candidateMarkers || []).map(function (c) {
+        var el = c.marker.getElement();
+        return { index: c.index, offset: c.offset || [0, 0], zIndex: el ? Number(el.style.zIndex) : null,
+                 inView: state.map.getBounds().contains([c.lat, c.lon]) };
+      });
+    },
+
+    /* For tests and diagnostics: the place labels on screen and the map's view. */
+    labels: function () { return window.geotaggerLayers ? window.geotaggerLayers.labels() : []; },
+    view: function () {
+      var c = state.map.getCenter();
+      return { lat: c.lat, lon: c.lng, zoom: state.map.getZoom(), outline: !!state.outline };
     },
 
     /* For tests and diagnostics: how many things are drawn. */
