@@ -19,6 +19,16 @@ from geotagger.errors import GeotaggerError
 from geotagger.paths import resources_dir
 
 BASEMAP_FILE = "countries.geojson"
+LAYERS_DIR = "layers"  # detail layers loaded lazily by zoom (packaging/build_map_layers.py)
+LAYERS_BUILD = "python packaging/build_map_layers.py"
+
+
+def layer_manifest() -> list[dict]:
+    """The place-label tiers (file name and min zoom), for the page's options."""
+    path = resources_dir() / "maps" / LAYERS_DIR / "manifest.json"
+    if not path.is_file():
+        raise GeotaggerError(f"offline map layers missing: {path} (rebuild: {LAYERS_BUILD})")
+    return json.loads(path.read_text(encoding="utf-8"))["tiers"]
 
 
 @dataclass(frozen=True)
@@ -55,7 +65,8 @@ def _basemap_script(dest: Path) -> None:
 
 
 def install_assets(html_dir: Path, folder: str = "map_files") -> PageAssets:
-    """Copy Leaflet, jQuery, MarkerCluster, the basemap and geotagger's map script into html_dir/folder."""
+    """Copy Leaflet, jQuery, MarkerCluster, the basemap, the detail layers and geotagger's map scripts
+    into html_dir/folder (an exported album carries the same layers as the app)."""
     root = html_dir / folder
     leaflet = Path(xs_leaflet.BASE_DIR)
     cluster = Path(xs_cluster.BASE_DIR)
@@ -67,6 +78,12 @@ def install_assets(html_dir: Path, folder: str = "map_files") -> PageAssets:
     for name in ("leaflet.markercluster.js", "MarkerCluster.css", "MarkerCluster.Default.css"):
         _copy(cluster / name, root / "markercluster" / name)
     own = resources_dir() / "maps"
+    _copy(own / "geotagger-layers.js", root / "geotagger-layers.js")
+    layers = sorted((own / LAYERS_DIR).glob("*.js"))
+    if not layers:
+        raise GeotaggerError(f"offline map layers missing: {own / LAYERS_DIR} (rebuild: {LAYERS_BUILD})")
+    for layer in layers:
+        _copy(layer, root / LAYERS_DIR / layer.name)
     _copy(own / "geotagger-map.js", root / "geotagger-map.js")
     _copy(own / "geotagger-map.css", root / "geotagger-map.css")
     _basemap_script(root / "basemap.js")
@@ -77,6 +94,7 @@ def install_assets(html_dir: Path, folder: str = "map_files") -> PageAssets:
             ("jquery", f"{folder}/jquery/jquery.min.js"),
             ("markercluster", f"{folder}/markercluster/leaflet.markercluster.js"),
             ("basemap", f"{folder}/basemap.js"),
+            ("geotagger_layers", f"{folder}/geotagger-layers.js"),
             ("geotagger_map", f"{folder}/geotagger-map.js"),
         ],
         css=[

@@ -23,7 +23,7 @@ import folium
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
-from geotagger.maps.assets import install_assets
+from geotagger.maps.assets import install_assets, layer_manifest
 from geotagger.maps.tiles import TileSource
 from geotagger.textsafe import script_json, unicode_text
 
@@ -41,9 +41,70 @@ JS_API = frozenset(
     }
 )
 
-LIGHT = {"water": "#cfe0ee", "land": "#f4f1ea", "border": "#9a9587", "accent": "#1f6fd1", "text": "#202020"}
-DARK = {"water": "#1b2836", "land": "#39393b", "border": "#76767a", "accent": "#5aa2ff", "text": "#e8e8e8"}
+# Land, sea and borders must stay distinguishable in both: in dark, a navy sea under a lighter warm-grey
+# land with light borders (grey on grey was unreadable).
+LIGHT = {
+    "water": "#b9d3ea",
+    "land": "#f4f1ea",
+    "border": "#8c8577",
+    "admin1": "#b3a78f",
+    "lake": "#b9d3ea",
+    "river": "#8db6dc",
+    "accent": "#1f6fd1",
+    "text": "#202020",
+    "label": "#262626",
+    "halo": "#ffffff",
+    "dot": "#4a4a4a",
+}
+DARK = {
+    "water": "#0c1826",
+    "land": "#3b3d3a",
+    "border": "#a7a59c",
+    "admin1": "#7b7a72",
+    "lake": "#0c1826",
+    "river": "#2f5f8c",
+    "accent": "#5aa2ff",
+    "text": "#e8e8e8",
+    "label": "#ecebe6",
+    "halo": "#1a1a1a",
+    "dot": "#d8d6cf",
+}
 DATA_ID = "geotagger-data"  # the id of the page's JSON data block
+# Contrast ratios a host's colours must reach, else the built-in ones are used. Light land and sea differ
+# by hue (white and blue) more than by luminance; dark ones only by luminance.
+MIN_LAND_WATER = {False: 1.2, True: 1.5}
+MIN_BORDER_LAND = 1.7
+
+
+def _luminance(hex_color: str) -> float:
+    """WCAG relative luminance of ``#rrggbb``."""
+    channels = [int(hex_color.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two ``#rrggbb`` colours (1 = the same, 21 = black on white)."""
+    light, dark = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def map_colors(dark: bool, colors: dict[str, str] | None = None) -> dict[str, str]:
+    """The page's palette: the host's colours (e.g. from the Qt theme) where they keep land, sea and
+    borders apart, else the built-in light or dark ones (a dark theme's greys made them one blur)."""
+    base = DARK if dark else LIGHT
+    palette = dict(base)
+    palette.update(colors or {})
+    try:
+        if contrast(palette["land"], palette["water"]) < MIN_LAND_WATER[dark]:
+            palette.update(land=base["land"], water=base["water"], lake=base["lake"])
+        if contrast(palette["border"], palette["land"]) < MIN_BORDER_LAND:
+            palette["border"] = base["border"]
+    except (ValueError, IndexError):  # not #rrggbb: keep the built-in colours
+        palette.update({k: base[k] for k in ("land", "water", "lake", "border")})
+    if "water" in (colors or {}) and "lake" not in (colors or {}):
+        palette["lake"] = palette["water"]
+    return palette
 
 
 @dataclass
@@ -163,13 +224,13 @@ def build_map_page(
         root.header.add_child(
             _Verbatim('<script src="qrc:///qtwebchannel/qwebchannel.js"></script>'), name="qwebchannel"
         )
-    palette = dict(DARK if dark else LIGHT)
-    palette.update(colors or {})
+    palette = map_colors(dark, colors)
     options = {
         "points": [_point_data(p) for p in points],
         "colors": palette,
         "interactive": interactive,
         "maxZoom": max_zoom,
+        "layers": layer_manifest(),
     }
     root.html.add_child(_Verbatim(data_block(options)), name="geotagger_data")
     fmap.add_child(_Init())
