@@ -46,7 +46,10 @@ def source_dir() -> Path:
 
 def exec_command() -> str:
     """The command line the launcher runs: the installed ``geotagger`` script, or this interpreter with
-    ``-m geotagger`` when the script is not on PATH (a venv that is not activated)."""
+    ``-m geotagger`` when the script is not on PATH (a venv that is not activated); in the
+    self-contained bundle, its own executable."""
+    if getattr(sys, "frozen", False):
+        return _exec_quote(str(Path(sys.executable).resolve()))
     script = shutil.which("geotagger")
     parts = [str(Path(script).resolve())] if script else [sys.executable, "-m", "geotagger"]
     return " ".join(_exec_quote(part) for part in parts)
