@@ -23,6 +23,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "packaging" / "bundle" / "geotagger.spec"
+# The checkout this script lives in is what gets bundled (PyInstaller analyses it too, through the
+# spec's pathex), even where another checkout is the installed one.
+sys.path.insert(0, str(ROOT))
 
 
 def stage_models(folder: Path) -> None:
