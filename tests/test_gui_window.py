@@ -251,7 +251,10 @@ def test_map_follows_a_dark_palette(qtbot, filled_window) -> None:
         app.setPalette(dark)
         qtbot.waitUntil(lambda: not window.map.is_ready, timeout=5000)
         qtbot.waitUntil(lambda: window.map.is_ready, timeout=20000)
-        water = QColor(palette_colors()["water"])
+        from geotagger.maps.page import map_colors
+
+        # The theme's colours, unless they would blur land and sea (then the page's own dark ones).
+        water = QColor(map_colors(True, palette_colors())["water"])
         css = run_js(
             qtbot, window.map, "getComputedStyle(document.querySelector('.folium-map')).backgroundColor"
         )

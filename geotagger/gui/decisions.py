@@ -7,12 +7,14 @@ their details say why nothing was recorded. A written photo's location is final 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtWidgets import QWidget
 
 from geotagger.catalog.library import Library
+from geotagger.errors import UserInputError
 from geotagger.gui.browsing import Browser
 from geotagger.gui.feedback import StatusFeedback
 from geotagger.gui.mappane import MapPane
@@ -20,6 +22,8 @@ from geotagger.gui.qaction import make_action
 from geotagger.gui.settings import AppSettings
 from geotagger.gui.tasks import TaskRunner
 from geotagger.services import browse, decisions
+
+log = logging.getLogger("geotagger.gui.window")
 
 
 class DecisionController:
@@ -149,18 +153,35 @@ class DecisionController:
             "reject", work, lambda done: self._recorded(done, advance=True), self._failed_for(ids)
         )
 
-    def place(self, photo_ids: list[int], lat: float, lon: float, force: bool = False) -> None:
-        """Manual placement: an exact location chosen on the map (force: move a photo's own GPS)."""
+    def place(
+        self, photo_ids: list[int], lat: float, lon: float, force: bool = False, level: str = "exact"
+    ) -> None:
+        """Manual placement: a location chosen on the map or copied from a photo (``level``: how precise
+        it is; force: move a photo's own GPS). Photos that cannot take it keep the reason."""
         lib = self.lib
 
-        def work() -> list[int]:
+        def work() -> tuple[list[int], list[tuple[int, UserInputError]]]:
+            done: list[int] = []
+            refused: list[tuple[int, UserInputError]] = []
             for pid in photo_ids:
-                decisions.accept(lib, pid, lat=lat, lon=lon, level="exact", force=force)
-            return photo_ids
+                try:
+                    decisions.accept(lib, pid, lat=lat, lon=lon, level=level, force=force)
+                except UserInputError as exc:
+                    refused.append((pid, exc))
+                    continue
+                done.append(pid)
+            if refused and not done:
+                raise refused[0][1]
+            return done, refused
 
-        self.tasks.submit(
-            "place", work, lambda done: self._recorded(done, advance=False), self._failed_for(photo_ids)
-        )
+        def placed(result: tuple[list[int], list[tuple[int, UserInputError]]]) -> None:
+            done, refused = result
+            self._recorded(done, advance=False)
+            for pid, exc in refused:  # the others were placed; these keep their reason
+                log.error("place: %s", exc)
+                self.browser.keep_error([pid], exc)
+
+        self.tasks.submit("place", work, placed, self._failed_for(photo_ids))
 
     def _recorded(self, ids: list[int], advance: bool) -> None:
         self.browser.after_change(ids, advance=advance)

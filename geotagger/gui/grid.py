@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QRect, QSize, Qt
+from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
+from geotagger.gui.dnd import PHOTO_MIME, photo_mime
 from geotagger.gui.plain import tooltip
 from geotagger.gui.thumbnails import ThumbnailLoader
 from geotagger.services.browse import PhotoRow
@@ -86,6 +87,21 @@ class PhotoGridModel(QAbstractListModel):
             if row is not None:
                 index = self.index(row)
                 self.dataChanged.emit(index, index)
+
+    def flags(self, index: QModelIndex) -> Qt.ItemFlag:
+        flags = super().flags(index)
+        return flags | Qt.ItemFlag.ItemIsDragEnabled if index.isValid() else flags
+
+    def mimeTypes(self) -> list[str]:  # noqa: N802
+        return [PHOTO_MIME]
+
+    def mimeData(self, indexes) -> QMimeData:  # noqa: N802
+        """The dragged photos (drop them on the map to place them)."""
+        rows = sorted({i.row() for i in indexes if i.isValid()})
+        return photo_mime([self._ids[r] for r in rows])
+
+    def supportedDragActions(self) -> Qt.DropAction:  # noqa: N802
+        return Qt.DropAction.CopyAction
 
     def materialised(self) -> int:
         return len(self._rows)
@@ -233,6 +249,9 @@ class PhotoGrid(QListView):
         self.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
         self.delegate = PhotoDelegate(parent=self)
         self.setItemDelegate(self.delegate)
+        self.setDragEnabled(True)  # drag the selection onto the map to place it
+        self.setDragDropMode(QListView.DragDropMode.DragOnly)
+        self.setDefaultDropAction(Qt.DropAction.CopyAction)
 
     def set_min_confidence(self, value: float) -> None:
         """The review threshold (Settings: Minimum confidence): badges below it are greyed."""

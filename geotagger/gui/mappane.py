@@ -1,7 +1,11 @@
 """The map pane: one QWebEngineView on a local folium page and one narrow QWebChannel bridge.
 
 Page -> Python: the ``MapBridge`` object (slots only). Python -> page: ``MapPane.call`` is the single
-path and only calls functions listed in ``geotagger.maps.JS_API``. The page's console goes to logging.
+path and only calls functions listed in ``geotagger.maps.JS_API`` or ``HOST_QUERIES`` (read-only
+questions whose answer comes back to ``on_result``). The page's console goes to logging.
+
+Photos dragged from the grid are dropped here: the drop point is turned into a coordinate by the page
+(``latLngAt``) and ``photos_dropped`` says which photos go where.
 """
 
 from __future__ import annotations
@@ -9,16 +13,18 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QUrl, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWebChannel import QWebChannel
 from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineProfile, QWebEngineSettings
 from PySide6.QtWebEngineWidgets import QWebEngineView
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
+from geotagger.gui.dnd import photo_ids
 from geotagger.maps import JS_API, TileSource, build_map_page
 from geotagger.maps.tiles import USER_AGENT
 
@@ -116,8 +122,21 @@ def palette_colors() -> dict[str, str]:
     }
 
 
+def _json_or_none(text: Any) -> Any:
+    try:
+        return json.loads(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
+
+
+# Read-only page functions the host may ask (their answer is handed to a callback).
+HOST_QUERIES = frozenset({"latLngAt"})
+
+
 class MapPane(QWebEngineView):
     """Shows the library's geotagged photos and the selected photo's candidates."""
+
+    photos_dropped = Signal(list, float, float)  # photo ids, lat, lon
 
     def __init__(self, parent=None, tiles: TileSource | None = None, folder: Path | None = None) -> None:
         super().__init__(parent)
@@ -143,6 +162,7 @@ class MapPane(QWebEngineView):
         self.channel.registerObject("bridge", self.bridge)
         page.setWebChannel(self.channel)
         self.bridge.ready.connect(self._on_ready)
+        self.setAcceptDrops(True)
         self.load_map(tiles)
 
     @property
@@ -163,16 +183,73 @@ class MapPane(QWebEngineView):
         )
         self.load(QUrl.fromLocalFile(str(html)))
 
-    def call(self, function: str, *args: Any) -> None:
-        """The one Python -> JS path: ``geotagger.<function>(args as JSON)``, whitelisted functions only."""
-        if function not in JS_API:
+    def call(self, function: str, *args: Any, on_result: Callable[[Any], None] | None = None) -> None:
+        """The one Python -> JS path: ``geotagger.<function>(args as JSON)``, whitelisted functions only;
+        a HOST_QUERIES function's answer goes to ``on_result`` (only once the page is ready)."""
+        if function not in JS_API and function not in HOST_QUERIES:
             raise ValueError(f"{function} is not part of the map page's API")
         arguments = ", ".join(json.dumps(a, ensure_ascii=True, allow_nan=False) for a in args)
         script = f"geotagger.{function}({arguments});"
+        if on_result is not None:  # answers travel as JSON text (arrays do not cross as lists)
+            if self._ready:
+                query = f"JSON.stringify(geotagger.{function}({arguments}));"
+                self.page().runJavaScript(query, 0, lambda text: on_result(_json_or_none(text)))
+            return
         if self._ready:
             self.page().runJavaScript(script)
         else:
             self._queue.append(script)
+
+    # Drops land on the page's render widget (a child): watch every child for drags of photos.
+    def childEvent(self, event) -> None:  # noqa: N802
+        super().childEvent(event)
+        if event.type() == QEvent.Type.ChildAdded and isinstance(event.child(), QWidget):
+            event.child().installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        kind = event.type()
+        if kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove) and photo_ids(event.mimeData()):
+            event.setDropAction(Qt.DropAction.CopyAction)
+            event.accept()
+            return True
+        if kind == QEvent.Type.Drop:
+            ids = photo_ids(event.mimeData())
+            if ids:
+                event.setDropAction(Qt.DropAction.CopyAction)
+                event.accept()
+                self.drop_at(ids, event.position().toPoint())
+                return True
+        return super().eventFilter(watched, event)
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802
+        if photo_ids(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        ids = photo_ids(event.mimeData())
+        if ids:
+            event.acceptProposedAction()
+            self.drop_at(ids, event.position().toPoint())
+        else:
+            super().dropEvent(event)
+
+    def drop_at(self, ids: list[int], point: QPoint) -> None:
+        """Photos dropped at ``point`` (widget px): ask the page where that is, then say so."""
+        if not self._ready:
+            log.warning("the map is not ready; drop ignored")
+            return
+
+        def placed(answer: Any) -> None:
+            if not (isinstance(answer, list) and len(answer) == 2):
+                js_log.warning("no coordinate for the drop at %s, %s: %r", point.x(), point.y(), answer)
+                return
+            lat, lon = float(answer[0]), float(answer[1])
+            if -90 <= lat <= 90 and -180 <= lon <= 180:
+                self.photos_dropped.emit(ids, lat, lon)
+
+        self.call("latLngAt", point.x(), point.y(), on_result=placed)
 
     def _on_ready(self) -> None:
         self._ready = True

@@ -4,7 +4,8 @@ It only lays out and wires. What the actions do lives in controllers, each built
 needs: Browser (browsing.py: what is shown), MapSync (mapsync.py), ReviewController (review.py: J/K,
 1-5), DecisionController (decisions.py: accept/reject/place), LibraryJobs (actions.py: index, locate,
 write, export, explain), HistoryController (history.py: undo and the History panel) and StatusFeedback
-(feedback.py: the status bar)."""
+(feedback.py: the status bar) and PlacingController (placing.py: drop on the map, copy/paste a
+location, place like a photo)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from geotagger.gui.history import HistoryController
 from geotagger.gui.logview import LogView
 from geotagger.gui.mappane import MapPane
 from geotagger.gui.mapsync import MapSync
+from geotagger.gui.placing import PlacingController
 from geotagger.gui.qaction import make_action
 from geotagger.gui.review import ReviewController
 from geotagger.gui.settings import TILES, AppSettings, SettingsDialog
@@ -84,6 +86,7 @@ class MainWindow(QMainWindow):
         self.decisions = DecisionController(
             self, lib, self.tasks, self.browser, self.map, self.feedback, self.settings, self.history.refresh
         )
+        self.placing = PlacingController(self, self.browser, self.map, self.feedback, self.decisions.place)
         self.jobs = LibraryJobs(
             self,
             lib,
@@ -136,6 +139,9 @@ class MainWindow(QMainWindow):
         for action in self.decisions.actions:
             self.details.add_action_button(action)
         self.details.finish_buttons()
+        self.grid.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        for action in (self.placing.act_copy, self.placing.act_paste, self.placing.act_like):
+            self.grid.addAction(action)
 
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.details)
