@@ -182,3 +182,16 @@ def test_cli_undo_writes_keeps_the_old_behaviour(library: Library, shoot, capsys
     assert _state(library, shoot["IMG_0003.png"]) == "rejected"
     written = [_state(library, shoot[n]) for n in ("IMG_0001.jpg", "IMG_0002.jpg")]
     assert sorted(written) == ["accepted", "written"]
+
+
+def test_one_action_on_several_photos_is_one_entry(library: Library, shoot) -> None:
+    first, second = shoot["IMG_0001.jpg"], shoot["IMG_0002.jpg"]
+    decisions.accept(library, shoot["IMG_0003.png"])
+    for pid in (first, second):
+        decisions.accept(library, pid, lat=46.6, lon=7.9, batch="drop-1")
+    assert history.next_undo(library).undo_text == "Undo placing of 2 photos"
+    outcome = history.undo(library)
+    assert [e.label for e in outcome.entries] == ["placing of 2 photos"]
+    assert {_state(library, first), _state(library, second)} == {"suggested"}
+    assert history.next_undo(library).label == "accept of IMG_0003.png"
+    assert [e.label for e in history.entries(library)] == ["placing of 2 photos", "accept of IMG_0003.png"]

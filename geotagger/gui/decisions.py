@@ -8,6 +8,7 @@ their details say why nothing was recorded. A written photo's location is final 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +25,11 @@ from geotagger.gui.tasks import TaskRunner
 from geotagger.services import browse, decisions
 
 log = logging.getLogger("geotagger.gui.window")
+
+
+def _batch(ids: list[int]) -> str | None:
+    """One id for the decisions of one action on several photos: the history undoes them together."""
+    return uuid.uuid4().hex if len(ids) > 1 else None
 
 
 class DecisionController:
@@ -105,6 +111,7 @@ class DecisionController:
         if len(ids) == 1 and details is not None and details.candidates:
             rank = details.candidates[chosen].rank
         lib, threshold = self.lib, self.settings.min_confidence
+        batch = _batch(ids)
 
         def work() -> list[int]:
             if rank is not None:
@@ -117,7 +124,7 @@ class DecisionController:
             for pid in ids:
                 if pid not in best:
                     continue
-                kwargs: dict[str, Any] = {"candidate": best[pid]}
+                kwargs: dict[str, Any] = {"candidate": best[pid], "batch": batch}
                 if level:
                     kwargs["level"] = level
                 decisions.accept(lib, pid, **kwargs)
@@ -143,10 +150,11 @@ class DecisionController:
         if not ids or not self.act_reject.isEnabled():
             return
         lib = self.lib
+        batch = _batch(ids)
 
         def work() -> list[int]:
             for pid in ids:
-                decisions.reject(lib, pid)
+                decisions.reject(lib, pid, batch=batch)
             return ids
 
         self.tasks.submit(
@@ -159,13 +167,14 @@ class DecisionController:
         """Manual placement: a location chosen on the map or copied from a photo (``level``: how precise
         it is; force: move a photo's own GPS). Photos that cannot take it keep the reason."""
         lib = self.lib
+        batch = _batch(photo_ids)
 
         def work() -> tuple[list[int], list[tuple[int, UserInputError]]]:
             done: list[int] = []
             refused: list[tuple[int, UserInputError]] = []
             for pid in photo_ids:
                 try:
-                    decisions.accept(lib, pid, lat=lat, lon=lon, level=level, force=force)
+                    decisions.accept(lib, pid, lat=lat, lon=lon, level=level, force=force, batch=batch)
                 except UserInputError as exc:
                     refused.append((pid, exc))
                     continue

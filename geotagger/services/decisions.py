@@ -59,12 +59,20 @@ def _previous(photo: Photo) -> dict[str, Any]:
     }
 
 
-def _record(session: Any, photo: Photo, action: str, review_state: str, **fields: Any) -> Decision:
-    """Journal the user's decision with the state it replaces, and move the photo to ``review_state``."""
+def _record(
+    session: Any, photo: Photo, action: str, review_state: str, batch: str | None = None, **fields: Any
+) -> Decision:
+    """Journal the user's decision with the state it replaces, and move the photo to ``review_state``.
+
+    ``batch`` names one user action that decided several photos (a drop of a selection on the map): the
+    history lists and undoes such decisions as one entry. It is kept with the replaced state."""
+    previous = _previous(photo)
+    if batch:
+        previous["batch"] = str(batch)[:64]
     decision = Decision(
         photo_id=photo.id,
         action=action,
-        previous=_previous(photo),
+        previous=previous,
         actor="user",
         created_at=_now(),
         **fields,
@@ -95,6 +103,7 @@ def accept(
     lon: float | None = None,
     level: str | None = None,
     force: bool = False,
+    batch: str | None = None,
 ) -> Decision:
     """Accept a suggestion (``candidate`` = catalog rank, 0 = best; front ends number it rank + 1) or a
     manual position (``lat``/``lon``).
@@ -159,6 +168,7 @@ def accept(
             photo,
             ACTION_ACCEPT,
             REVIEW_ACCEPTED,
+            batch,
             lat=lat,
             lon=lon,
             level=chosen_level,
@@ -168,11 +178,11 @@ def accept(
         )
 
 
-def reject(lib: Library, ref: str | int) -> Decision:
+def reject(lib: Library, ref: str | int, batch: str | None = None) -> Decision:
     """Reject the suggestions for a photo (it will not be written; nothing on disk changes)."""
     with lib.catalog.writer() as session:
         photo = find_photo(session, ref)
-        return _record(session, photo, ACTION_REJECT, REVIEW_REJECTED, address={})
+        return _record(session, photo, ACTION_REJECT, REVIEW_REJECTED, batch, address={})
 
 
 def latest_accept(session: Any, photo_id: int) -> Decision | None:

@@ -39,7 +39,7 @@ class Entry:
     label: str
     photo_ids: tuple[int, ...]
     undone: bool
-    decision_id: int | None = None
+    decision_ids: tuple[int, ...] = ()  # one user action may decide several photos (a batch)
     groups: tuple[tuple[int | None, int | None], ...] = ()  # write groups: (photo id, decision id)
     files: int = 0
 
@@ -88,7 +88,7 @@ def entries(lib: Library, *, include_undone: bool = True, limit: int | None = No
         names = dict(session.execute(select(Photo.id, Photo.filename)).all())
         decisions = session.execute(
             select(Decision.id, Decision.photo_id, Decision.action, Decision.level, Decision.created_at)
-            .add_columns(Decision.undone_at, Decision.source)
+            .add_columns(Decision.undone_at, Decision.source, Decision.previous)
             .order_by(Decision.id)
         ).all()
         writes = session.execute(
@@ -116,6 +116,7 @@ def entries(lib: Library, *, include_undone: bool = True, limit: int | None = No
 
     out: list[Entry] = []
     batch: list[dict[str, Any]] = []
+    decided: list[Any] = []  # consecutive decisions of one batch
 
     def flush() -> None:
         if not batch:
@@ -135,29 +136,45 @@ def entries(lib: Library, *, include_undone: bool = True, limit: int | None = No
         )
         batch.clear()
 
+    def flush_decided() -> None:
+        if not decided:
+            return
+        first = decided[0]
+        what = first.action
+        if first.action == "accept" and first.source == SOURCE_MANUAL:
+            what = "placing"
+        elif first.action == "accept" and first.level in ("region", "country"):  # "Region only" etc.
+            what = f"accept ({first.level})"
+        photo_ids = tuple(d.photo_id for d in decided)
+        who = _who([names.get(p, f"photo {p}") for p in photo_ids], "photos")
+        out.append(
+            Entry(
+                KIND_DECISION,
+                first.created_at,
+                f"{what} of {who}",
+                photo_ids,
+                undone=first.undone_at is not None,
+                decision_ids=tuple(d.id for d in decided),
+            )
+        )
+        decided.clear()
+
+    def batch_of(row: Any) -> tuple[str, bool] | None:
+        tag = (row.previous or {}).get("batch")
+        return (tag, row.undone_at is not None) if tag else None
+
     for _at, kind, _order, item in timeline:
         if kind == 1:
+            flush_decided()
             if batch and batch[0]["key"][2] != item["key"][2]:
                 flush()
             batch.append(item)
             continue
         flush()
-        name = names.get(item.photo_id, f"photo {item.photo_id}")
-        what = item.action
-        if item.action == "accept" and item.source == SOURCE_MANUAL:
-            what = "placing"
-        elif item.action == "accept" and item.level in ("region", "country"):  # "Region only" etc.
-            what = f"accept ({item.level})"
-        out.append(
-            Entry(
-                KIND_DECISION,
-                item.created_at,
-                f"{what} of {name}",
-                (item.photo_id,),
-                undone=item.undone_at is not None,
-                decision_id=item.id,
-            )
-        )
+        if decided and (batch_of(item) is None or batch_of(item) != batch_of(decided[0])):
+            flush_decided()
+        decided.append(item)
+    flush_decided()
     flush()
     out.reverse()
     if not include_undone:
@@ -169,6 +186,12 @@ def next_undo(lib: Library) -> Entry | None:
     """What Undo would undo now (the newest entry not undone), or None."""
     pending = entries(lib, include_undone=False, limit=1)
     return pending[0] if pending else None
+
+
+def undo_decisions(lib: Library, decision_ids: Sequence[int]) -> None:
+    """Undo one entry's decisions, newest first, in one transaction per decision."""
+    for decision_id in sorted(decision_ids, reverse=True):
+        undo_decision(lib, decision_id)
 
 
 def undo_decision(lib: Library, decision_id: int) -> None:
@@ -198,7 +221,7 @@ def undo_decision(lib: Library, decision_id: int) -> None:
 
 
 def _same(a: Entry, b: Entry) -> bool:
-    return (a.kind, a.decision_id, a.groups) == (b.kind, b.decision_id, b.groups)
+    return (a.kind, a.decision_ids, a.groups) == (b.kind, b.decision_ids, b.groups)
 
 
 def undo(lib: Library, last: int = 1, expect: Entry | None = None) -> UndoOutcome:
@@ -219,8 +242,7 @@ def undo(lib: Library, last: int = 1, expect: Entry | None = None) -> UndoOutcom
                 f"the history changed: the newest entry is now {entry.label}; nothing undone"
             )
         if entry.kind == KIND_DECISION:
-            assert entry.decision_id is not None
-            undo_decision(lib, entry.decision_id)
+            undo_decisions(lib, entry.decision_ids)
         else:
             result = write_undo.undo_groups(lib, entry.groups)
             for record in result:
