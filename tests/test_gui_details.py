@@ -133,3 +133,17 @@ def test_grid_greys_suggestions_below_the_review_threshold() -> None:
     assert gps_badge(row, 0.6) == ("NO GPS", GREY)
     assert confidence_color(0.55, 0.5) == AMBER
     assert confidence_color(0.55, 0.6) == GREY
+
+
+def test_accepted_photo_shows_where_it_was_accepted(qtbot) -> None:
+    pane = DetailsPane()
+    qtbot.addWidget(pane)
+    details = _details(state="accepted")
+    details.decisions.extend(
+        [
+            {"action": "accept", "lat": 46.6, "lon": 7.9, "level": "exact", "undone": False},
+            {"action": "accept", "lat": 10.0, "lon": 10.0, "level": "exact", "undone": False},
+        ]
+    )
+    pane.show_details(details)
+    assert pane.location.text() == "46.60000° N, 7.90000° E  (accepted, not written yet)"

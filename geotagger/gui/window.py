@@ -165,6 +165,9 @@ class MainWindow(QMainWindow):
 
         self.log_dock = self._dock("Log", "log-dock", self.logview)
         self.history_dock = self._dock("History", "history-dock", self.history.panel)
+        self.history_dock.visibilityChanged.connect(
+            lambda shown: shown and self.resizeDocks([self.history_dock], [170], Qt.Orientation.Vertical)
+        )
         self.act_history = self.history_dock.toggleViewAction()
         self.act_history.setShortcut("Ctrl+H")
         self.addAction(self.act_history)
