@@ -192,3 +192,20 @@ def test_environment_is_read_in_one_place() -> None:
             if touches and name != "geotagger.paths" and name not in ENV_ALLOWED:
                 readers.append(f"{name}:{node.lineno}")
     assert readers == []
+
+
+def test_gui_imports_services_directly() -> None:
+    """No service looked up by name at run time (a broken service must fail the tests, not disable a
+    button): the GUI neither uses importlib nor catches ImportError around its imports."""
+    offenders = []
+    for path in (PACKAGE / "gui").glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                names = [a.name for a in node.names] + [getattr(node, "module", None) or ""]
+                if any(n.startswith("importlib") for n in names):
+                    offenders.append(f"{path.name}:{node.lineno} importlib")
+            caught = node.type if isinstance(node, ast.ExceptHandler) else None
+            if isinstance(caught, ast.Name) and caught.id in ("ImportError", "ModuleNotFoundError"):
+                offenders.append(f"{path.name}:{node.lineno} except {caught.id}")
+    assert offenders == []
