@@ -10,7 +10,7 @@ pages may not fetch JSON in every browser, scripts always load):
   resolution: major rivers, and from zoom 8 the next class. Read with h5py (the files are netCDF-4/HDF5).
 - ``lakes.js``: lakes from npm ``@geo-maps/earth-lakes-1km@0.6.0`` (OpenStreetMap data, ODbL),
   lakes over 60 km2 (from zoom 4) and 20-60 km2 (from zoom 8), simplified.
-Places under 2,000 people are left out (size). Not found in any registry: roads (no Natural Earth roads derivative on npm/PyPI/Debian was found).
+Places of 1-1,999 people are left out (size). Not found in any registry: roads (no Natural Earth roads derivative on npm/PyPI/Debian was found).
 
     python packaging/build_map_layers.py [--lakes DIR] [--gshhg DIR]
 
@@ -37,7 +37,16 @@ GEO = ROOT / "resources" / "geo"
 OUT = ROOT / "resources" / "maps" / "layers"
 LAKES_PACKAGE = "@geo-maps/earth-lakes-1km@0.6.0"
 # (min zoom, min population): capitals and large cities first, towns and villages at high zoom.
-PLACE_TIERS = [(3, 1_000_000), (5, 250_000), (6, 80_000), (8, 20_000), (10, 5_000), (11, 2_000)]
+# The last tier holds the places GeoNames gives no population (0), e.g. Ostermundigen next to Bern.
+PLACE_TIERS = [
+    (3, 1_000_000, None),
+    (5, 250_000, 1_000_000),
+    (6, 80_000, 250_000),
+    (8, 20_000, 80_000),
+    (10, 5_000, 20_000),
+    (11, 2_000, 5_000),
+    (12, 0, 1),
+]
 COUNTRY_ZOOMS = (2, 6)  # country names from zoom 2 up to (not including) zoom 6
 # WDBII river levels in GMT's file: 0 double-lined, 1 permanent major, 2 additional major, 3 additional
 # (the Aare at Bern), 4 minor, 5-7 intermittent, 8-10 canals. Major ones from zoom 5, level 3 from zoom 8.
@@ -94,14 +103,12 @@ def place_tiers() -> list[dict[str, Any]]:
     order = order[~sections[order]]
     print(f"{int(sections.sum())} city sections left out", flush=True)
     tiers = []
-    upper = np.inf
-    for zoom, floor in PLACE_TIERS:
-        chosen = order[(pop[order] >= floor) & (pop[order] < upper)]
+    for zoom, floor, upper in PLACE_TIERS:
+        chosen = order[(pop[order] >= floor) & (pop[order] < (upper or np.iinfo(np.int64).max))]
         flat: list[Any] = []
         for i in chosen.tolist():
             flat += [lats[i], lons[i], names[i]]
         tiers.append({"minZoom": zoom, "places": flat})
-        upper = floor
     return tiers
 
 
@@ -222,7 +229,7 @@ def main() -> None:
                 name, lakes(folder, km2, 0.012 if name == "lakes" else 0.006, 2 if name == "lakes" else 3)
             )
     manifest = {
-        "tiers": [{"file": f"places-{n}", "minZoom": z} for n, (z, _) in enumerate(PLACE_TIERS)],
+        "tiers": [{"file": f"places-{n}", "minZoom": z} for n, (z, _, _) in enumerate(PLACE_TIERS)],
         "sizes": sizes,
     }
     (OUT / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")

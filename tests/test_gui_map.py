@@ -129,3 +129,145 @@ def test_only_whitelisted_functions_and_console_to_logging(qtbot, pane, caplog) 
         qtbot.waitUntil(lambda: "boom" in caplog.text and "hello from the page" in caplog.text, timeout=5000)
     levels = {r.getMessage().split(" (")[0]: r.levelno for r in caplog.records}
     assert levels["boom"] == logging.ERROR and levels["hello from the page"] == logging.WARNING
+
+
+def view_of(qtbot, pane) -> dict:
+    return json.loads(run_js(qtbot, pane, "JSON.stringify(geotagger.view())"))
+
+
+def labels_at(qtbot, pane, lat: float, lon: float, zoom: int) -> list[dict]:
+    """The place labels on screen once the map sits at (lat, lon, zoom) and its lazy layers arrived."""
+    pane.call("focus", lat, lon, zoom)
+    qtbot.waitUntil(lambda: view_of(qtbot, pane)["zoom"] == zoom, timeout=5000)
+    found: list = []
+
+    def some() -> bool:
+        found[:] = json.loads(run_js(qtbot, pane, "JSON.stringify(geotagger.labels())"))
+        return bool(found) and all(x["zoom"] == zoom for x in found)
+
+    qtbot.waitUntil(some, timeout=10000)
+    return found
+
+
+def test_offline_map_labels_places_by_zoom(qtbot, pane) -> None:
+    """Over Bern at zoom 5, 9 and 12: the big cities first, towns as the map zooms in; all offline."""
+    z5 = labels_at(qtbot, pane, 46.948, 7.447, 5)
+    names5 = {x["name"] for x in z5}
+    assert {"Paris", "Milan"} & names5 and "Switzerland" in names5
+    assert "Köniz" not in names5  # a town of 40k is not drawn at country scale
+    z9 = {x["name"] for x in labels_at(qtbot, pane, 46.948, 7.447, 9)}
+    assert {"Bern", "Thun", "Fribourg"} <= z9
+    z12 = labels_at(qtbot, pane, 46.948, 7.447, 12)
+    names12 = {x["name"] for x in z12}
+    assert {"Bern", "Köniz", "Ittigen", "Muri"} <= names12 and len(names12) >= 10
+    # The DOM holds them as labels; none overlaps another (thinning by screen box).
+    dom = json.loads(
+        run_js(
+            qtbot,
+            pane,
+            "JSON.stringify(Array.from(document.querySelectorAll('.gt-place .gt-place-name'))"
+            ".map(e => e.textContent))",
+        )
+    )
+    assert set(dom) == names12
+    boxes = json.loads(
+        run_js(
+            qtbot,
+            pane,
+            "JSON.stringify(Array.from(document.querySelectorAll('.gt-place-name')).map(e => {"
+            "const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; }))",
+        )
+    )
+    overlaps = [
+        (a, b)
+        for i, a in enumerate(boxes)
+        for b in boxes[i + 1 :]
+        if a[0] < b[2] - 1 and b[0] < a[2] - 1 and a[1] < b[3] - 1 and b[1] < a[3] - 1
+    ]
+    assert not overlaps
+    # Detail layers came from local files: lakes, rivers and admin-1 borders are loaded at this zoom.
+    layers = run_js(qtbot, pane, "geotaggerLayers.loadedLayers().join()")
+    assert {"admin1", "lakes", "rivers", "rivers-more", "places-6"} <= set(layers.split(","))
+    attribution = run_js(qtbot, pane, "document.querySelector('.leaflet-control-attribution').textContent")
+    assert "Natural Earth" in attribution and "GeoNames" in attribution and "OSM" in attribution
+
+
+def _candidates(spread: float, far: bool = True) -> dict:
+    cands = [
+        {
+            "index": i,
+            "lat": 46.95 + spread * i,
+            "lon": 7.45,
+            "radius_km": 2,
+            "label": f"C{i}",
+            "level": "city",
+            "confidence": c,
+            "source": "time",
+        }
+        for i, c in enumerate([0.5, 0.3, 0.1])
+    ]
+    if far:
+        cands.append(
+            {
+                "index": 3,
+                "lat": 43.3,
+                "lon": 5.4,
+                "radius_km": 20,
+                "label": "Marseille",
+                "level": "region",
+                "confidence": 0.04,
+                "source": "library",
+            }
+        )
+    return {"photo": {"id": 7, "title": "x.jpg", "lat": None, "lon": None}, "candidates": cands, "fit": True}
+
+
+def layout(qtbot, pane) -> list[dict]:
+    return json.loads(run_js(qtbot, pane, "JSON.stringify(geotagger.candidateLayout())"))
+
+
+def test_close_candidates_are_moved_aside_with_best_on_top(qtbot, pane) -> None:
+    pane.call("showCandidates", _candidates(0.0005))  # about 50 m apart: one pixel spot at any fit
+    qtbot.waitUntil(lambda: len(layout(qtbot, pane)) == 4, timeout=5000)
+    placed = {c["index"]: c for c in layout(qtbot, pane)}
+    assert placed[0]["offset"] == [0, 0]  # the best stays on its point
+    assert placed[1]["offset"] != [0, 0] and placed[2]["offset"] != [0, 0]
+    assert placed[1]["offset"] != placed[2]["offset"]
+    assert placed[0]["zIndex"] > placed[1]["zIndex"] and placed[0]["zIndex"] > placed[2]["zIndex"]
+    boxes = json.loads(
+        run_js(
+            qtbot,
+            pane,
+            "JSON.stringify(Array.from(document.querySelectorAll('.gt-cand')).map(e => {"
+            "const r = e.getBoundingClientRect(); return [e.textContent, r.left, r.top]; }))",
+        )
+    )
+    near = [b for b in boxes if b[0] in "123"]
+    for i, a in enumerate(near):
+        for b in near[i + 1 :]:
+            assert abs(a[1] - b[1]) >= 20 or abs(a[2] - b[2]) >= 20, (a, b)  # none hides another
+    assert run_js(qtbot, pane, "document.querySelectorAll('path.gt-cand-leader').length") == 2
+
+
+def test_fit_shows_comparable_candidates_not_a_far_unlikely_one(qtbot, pane) -> None:
+    pane.call("showCandidates", _candidates(0.02))
+    qtbot.waitUntil(lambda: len(layout(qtbot, pane)) == 4, timeout=5000)
+    placed = {c["index"]: c for c in layout(qtbot, pane)}
+    assert placed[0]["inView"] and placed[1]["inView"]  # 0.3 is comparable to 0.5
+    assert not placed[3]["inView"]  # 4% in Marseille is drawn but not fitted
+    assert view_of(qtbot, pane)["zoom"] >= 10  # the best one is not a dot at country scale
+
+
+def test_outline_is_cleared_when_the_next_photo_has_no_candidates(qtbot, pane) -> None:
+    pane.call("showCandidates", _candidates(0.02, far=False))
+    square = {"type": "Polygon", "coordinates": [[[7, 46], [8, 46], [8, 47], [7, 47], [7, 46]]]}
+    pane.call("showOutline", square)
+    dashed = "document.querySelectorAll('path.gt-outline').length"
+    qtbot.waitUntil(lambda: run_js(qtbot, pane, dashed) == 1, timeout=5000)
+    pane.call(
+        "showCandidates",
+        {"photo": {"id": 8, "title": "y.jpg", "lat": 46.9, "lon": 7.4}, "candidates": [], "fit": False},
+    )
+    qtbot.waitUntil(lambda: run_js(qtbot, pane, dashed) == 0, timeout=5000)
+    assert view_of(qtbot, pane)["outline"] is False
+    assert layout(qtbot, pane) == []

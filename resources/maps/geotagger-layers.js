@@ -223,6 +223,10 @@
       refresh();
     },
     labels: function () { return state.placed.slice(); },
+    /* How many requested layer files have not arrived yet (0: what this zoom needs is drawn). */
+    pending: function () {
+      return Object.keys(requested).filter(function (name) { return !loaded[name]; }).length;
+    },
     loadedLayers: function () { return Object.keys(loaded).sort(); }
   };
 })();

@@ -274,8 +274,11 @@
       });
     },
 
-    /* For tests and diagnostics: the place labels on screen and the map's view. */
-    labels: function () { return window.geotaggerLayers ? window.geotaggerLayers.labels() : []; },
+    /* For tests and diagnostics: the place labels on screen (none while layer files load), the view. */
+    labels: function () {
+      if (!window.geotaggerLayers || window.geotaggerLayers.pending()) { return []; }
+      return window.geotaggerLayers.labels();
+    },
     view: function () {
       var c = state.map.getCenter();
       return { lat: c.lat, lon: c.lng, zoom: state.map.getZoom(), outline: !!state.outline };
