@@ -15,6 +15,7 @@ pytest.importorskip("PySide6.QtWebEngineWidgets")
 pytest.importorskip("pytestqt")
 
 from PySide6.QtCore import QCoreApplication, Qt  # noqa: E402
+from PySide6.QtGui import QAction  # noqa: E402
 
 if QCoreApplication.instance() is None:
     QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
@@ -176,3 +177,23 @@ def test_a_written_photo_offers_no_accept(qtbot, library: Library, shoot, tmp_pa
     assert "46.59000° N" in window.details.location.text()  # the written location is shown
     window.select_photo(shoot["IMG_0022.jpg"])
     assert window.decisions.act_accept.isEnabled()
+
+
+def test_every_shortcut_is_unambiguous_and_esc_leaves_place_mode(
+    qtbot, library: Library, shoot, tmp_path
+) -> None:
+    from collections import Counter
+
+    window = _open(qtbot, library, tmp_path)
+    keys = Counter(
+        seq.toString()
+        for action in window.findChildren(QAction)
+        for seq in action.shortcuts()
+        if not seq.isEmpty()
+    )
+    assert [k for k, n in keys.items() if n > 1] == []  # Qt fires neither of two actions sharing a key
+    window.select_photo(shoot["IMG_0012.jpg"])
+    qtbot.keyClick(window.grid, Qt.Key.Key_M)
+    assert window.decisions.act_place.isChecked()
+    qtbot.keyClick(window.grid, Qt.Key.Key_Escape)
+    assert not window.decisions.act_place.isChecked()

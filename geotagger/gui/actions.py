@@ -30,7 +30,8 @@ log = logging.getLogger("geotagger.gui.window")  # the log view names the window
 
 
 class LibraryJobs:
-    """Add folder (Ctrl+O), Locate (Ctrl+L), Write (Ctrl+W), Export (Ctrl+E), Cancel (Esc), explain."""
+    """Add folder (Ctrl+O), Locate (Ctrl+L), Write (Ctrl+W), Export (Ctrl+E) and explain; the window's
+    Cancel (Esc) stops the long one."""
 
     def __init__(
         self,
@@ -54,10 +55,8 @@ class LibraryJobs:
         self.act_locate = a(
             owner, "Locate", self.locate, "Ctrl+L", "Estimate where photos without GPS were taken"
         )
-        self.act_cancel = a(owner, "Cancel", tasks.cancel, "Esc", "Stop the running job (work done is kept)")
         self.act_write = a(owner, "Write", self.write, "Ctrl+W", "Write accepted locations into the files")
         self.act_export = a(owner, "Export…", self.export, "Ctrl+E", "Export the shown photos as an album")
-        self.act_cancel.setEnabled(False)
         details.overlay_toggled.connect(self.explain_overlay)
         details.candidate_selected.connect(lambda _i: self.explain_overlay(details.overlay.isChecked()))
         tasks.long_started.connect(lambda _n: self.update())

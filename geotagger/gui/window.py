@@ -13,6 +13,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QSize, Qt
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QSplitter, QStackedWidget, QToolBar, QWidget
 
 from geotagger.catalog.library import Library
@@ -63,7 +64,9 @@ class MainWindow(QMainWindow):
 
         # Controllers
         self.act_log = make_action(self, "Log", self.toggle_log, "Ctrl+Shift+L", "Show messages and errors")
-        self.act_cancel = make_action(self, "Cancel", self.tasks.cancel, "Esc", "Stop the running job")
+        self.act_cancel = make_action(
+            self, "Cancel", self.cancel, "Esc", "Stop the running job (work done is kept) or placing"
+        )
         self.act_cancel.setEnabled(False)
         self.feedback = StatusFeedback(
             self.statusBar(), self.tasks, self.logview, self.act_cancel, self.toggle_log
@@ -99,7 +102,12 @@ class MainWindow(QMainWindow):
             self.history.refresh,
         )
         self.empty_state = EmptyState(self.jobs.act_add)
-        self.act_settings = make_action(self, "Settings…", self.open_settings, "Ctrl+,")
+        self.act_settings = make_action(
+            self, "Settings…", self.open_settings, QKeySequence.StandardKey.Preferences
+        )
+        self.decisions.act_place.toggled.connect(
+            lambda on: self.act_cancel.setEnabled(on or self.tasks.long_task is not None)
+        )
         self.map.bridge.candidate_picked.connect(self.review.pick_candidate)
         self.map.bridge.photo_picked.connect(self.browser.select_photo)
 
@@ -281,6 +289,13 @@ class MainWindow(QMainWindow):
             self.grid.set_min_confidence(self.settings.min_confidence)
             if self.settings.get(TILES) != before:
                 self.mapsync.apply_tile_setting()
+
+    def cancel(self) -> None:
+        """Esc: leave place mode, else stop the running job."""
+        if self.decisions.act_place.isChecked():
+            self.decisions.act_place.setChecked(False)
+        else:
+            self.tasks.cancel()
 
     def toggle_log(self) -> None:
         self.log_dock.setVisible(not self.log_dock.isVisible())
