@@ -265,3 +265,34 @@ def clock_agreement(
             out.confident_within_flipped += flipped is not None and flipped <= tolerance_s
         out.detail.append({**u, "applied_offset_s": truth, "error_s": err})  # type: ignore[union-attr]
     return out
+
+
+@dataclass
+class TextFigures:
+    """How the candidates that rest on text read on the photos fare (issue 12)."""
+
+    queries: int  # queries with at least one text candidate among their candidates
+    accuracy: list[float]  # the best text candidate, within r, as a share of those queries (RADII_KM)
+    confident: int  # text candidates (any rank) with confidence >= 0.9
+    confident_right: int  # ... whose truth lies within their level's radius
+    top1: int  # queries whose best candidate is a text one
+
+    @property
+    def confident_precision(self) -> float | None:
+        return 100.0 * self.confident_right / self.confident if self.confident else None
+
+
+def text_figures(
+    queries: Sequence[Photo], text: Mapping[str, Sequence[Candidate]], top_is_text: Iterable[str] = ()
+) -> TextFigures:
+    """Queries with a text candidate, its accuracy, and the precision of confident text candidates."""
+    with_text = [q for q in queries if text.get(q.file)]
+    acc = accuracy(with_text, {q.file: (text[q.file][0].lat, text[q.file][0].lon) for q in with_text})
+    conf = [
+        gcd(q.lat, q.lon, c.lat, c.lon) <= c.radius_km
+        for q in with_text
+        for c in text[q.file]
+        if c.confidence >= 0.9
+    ]
+    files = {q.file for q in queries}
+    return TextFigures(len(with_text), acc, len(conf), sum(conf), len(files & set(top_is_text)))

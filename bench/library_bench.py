@@ -38,11 +38,21 @@ from typing import Any
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parents[1]))
 import bench_metrics as bm  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+OCR_RE = re.compile(r"OCR ([\d.]+) s/photo on (\d+) photos")
+PLACE_NAMES_RE = re.compile(r"(\d+) with a place name read on them")
 SHARED = ROOT.parent / "shared"
-RUNS = (("time", ("--sources", "time")), ("library", ("--sources", "library")), ("fused", ()))
+# Each source alone without text; "fused" is plain `locate` (text included) and "no_ocr" the same with
+# `--no-ocr` (the same trained model, no text read on the photos to locate): issue 12's comparison.
+RUNS = (
+    ("time", ("--sources", "time", "--no-ocr")),
+    ("library", ("--sources", "library", "--no-ocr")),
+    ("no_ocr", ("--no-ocr",)),
+    ("fused", ()),
+)
 SCENARIOS = ("dev", "days", "devices")
 THRESHOLDS = (0.9, 0.95)
 CLOCK_TOLERANCE_S = 120.0
@@ -117,12 +127,36 @@ def candidates_of(entry: dict[str, Any]) -> list[bm.Candidate]:
     return out
 
 
+def text_candidates_of(entry: dict[str, Any]) -> list[bm.Candidate]:
+    """The entry's candidates that rest on text read on the photo, best first."""
+    return [
+        bm.Candidate(
+            float(c["lat"]),
+            float(c["lon"]),
+            float(c["confidence"]),
+            bm.level_radius(str(c.get("level", "")), c.get("radius_km")),
+        )
+        for c in [entry, *entry.get("alternatives", [])]
+        if c.get("source") == "text" and c.get("lat") is not None and c.get("lon") is not None
+    ]
+
+
+TEXT_CANDIDATES: dict[str, dict[str, list[bm.Candidate]]] = {}  # run name -> file -> text candidates
+TOP_IS_TEXT: dict[str, set[str]] = {}  # run name -> files whose best candidate is a text one
+
+
 def run_source(
     catalog: Path, data: Path, work: Path, name: str, flags: tuple[str, ...], a: argparse.Namespace
 ) -> tuple[str, str, dict[str, list[bm.Candidate]]]:
     """locate + suggestions json -> (scorer line, locate summary, candidates per truth-relative file)."""
     summary = geotagger(catalog, "locate", *flags, "--device", a.device).stdout.strip()
     entries = json.loads(geotagger(catalog, "suggestions", "--format", "json").stdout or "[]")
+    TEXT_CANDIDATES[name], TOP_IS_TEXT[name] = {}, set()
+    for e in entries:
+        rel = os.path.relpath(e["file"], data).replace(os.sep, "/")
+        TEXT_CANDIDATES[name][rel] = text_candidates_of(e)
+        if e.get("source") == "text":
+            TOP_IS_TEXT[name].add(rel)
     cands: dict[str, list[bm.Candidate]] = {}
     pred_csv = work / f"{name}.csv"
     with pred_csv.open("w", newline="") as f:
@@ -272,6 +306,71 @@ def clocks(catalog: Path, rows: list[dict[str, str]], devices: dict[str, str]) -
     }
 
 
+def seed_ocr(src_data: Path, src_work: Path, data: Path, work: Path) -> int:
+    """Copy OCR results of the same photos (same relative path, same pixels) from another scenario's
+    text store into this one's, under this scenario's fingerprints; returns how many were copied."""
+    from geotagger.indexing.fingerprint import fingerprint
+    from geotagger.locate.text_evidence.store import TextStore
+    from geotagger.paths import library_data_dir
+
+    source = TextStore(library_data_dir(src_work / "library.sqlite") / "text")
+    target = TextStore(library_data_dir(work / "library.sqlite") / "text")
+    items = []
+    for photo in sorted((data / "photos").rglob("*")):
+        if not photo.is_file():
+            continue
+        original = src_data / photo.relative_to(data)
+        found = source.get(fingerprint(original)) if original.is_file() else None
+        fp = fingerprint(photo)
+        if found is not None and target.get(fp) is None:
+            items.append((fp, found))
+    target.put(items)
+    return len(items)
+
+
+def text_report(
+    name: str, queries: list[bm.Photo], all_cands: dict[str, dict[str, list[bm.Candidate]]], summaries: dict
+) -> dict[str, Any]:
+    """Issue 12's figures: text candidates, fused with against without text (overall and per fold)."""
+    t = bm.text_figures(queries, TEXT_CANDIDATES.get("fused", {}), TOP_IS_TEXT.get("fused", ()))
+    read = PLACE_NAMES_RE.search(summaries.get("fused", ""))
+    ocr = [m for s in summaries.values() if (m := OCR_RE.search(s))]
+    print(
+        f"text: {t.queries} of {len(queries)} queries have a text candidate among their five "
+        f"({read.group(1) if read else 0} had a place name read on them); the best text candidate "
+        f"acc@25/200 = {fmt(t.accuracy[1:3])}; best suggestion is a text one for {t.top1}; "
+        f"text candidates at confidence >= 0.9: {t.confident}, right {pct(t.confident_precision)}%"
+    )
+    if ocr:
+        print(f"text: OCR in locate {ocr[0].group(1)} s/photo on {ocr[0].group(2)} photos")
+    w = bm.accuracy(queries, {f: (c[0].lat, c[0].lon) for f, c in all_cands["fused"].items() if c})
+    wo = bm.accuracy(queries, {f: (c[0].lat, c[0].lon) for f, c in all_cands["no_ocr"].items() if c})
+    delta = [x - y for x, y in zip(w, wo, strict=True)]
+    print(f"text: fused with text {fmt(w)} vs --no-ocr {fmt(wo)}: difference {fmt(delta)}")
+    fold_delta = []
+    for f, qs in bm.folds(queries).items():
+        if not qs:
+            continue
+        fw = bm.accuracy(qs, {x: (c[0].lat, c[0].lon) for x, c in all_cands["fused"].items() if c})
+        fo = bm.accuracy(qs, {x: (c[0].lat, c[0].lon) for x, c in all_cands["no_ocr"].items() if c})
+        fold_delta.append([x - y for x, y in zip(fw, fo, strict=True)])
+        print(f"  fold {f} ({len(qs)} queries): with - without text {fmt(fold_delta[-1])}")
+    return {
+        "queries_with_text_candidate": t.queries,
+        "queries_with_place_name_read": int(read.group(1)) if read else 0,
+        "text_candidate_accuracy": t.accuracy,
+        "best_is_text": t.top1,
+        "confident_text_candidates": t.confident,
+        "confident_text_precision": t.confident_precision,
+        "ocr_s_per_photo": float(ocr[0].group(1)) if ocr else None,
+        "ocr_photos": int(ocr[0].group(2)) if ocr else 0,
+        "fused_with_text": w,
+        "fused_without_text": wo,
+        "difference": delta,
+        "fold_differences": fold_delta,
+    }
+
+
 def run_scenario(name: str, data: Path, work: Path, a: argparse.Namespace) -> dict[str, Any]:
     print(f"\n=== scenario {name}: {data}")
     t_start = time.monotonic()
@@ -283,15 +382,20 @@ def run_scenario(name: str, data: Path, work: Path, a: argparse.Namespace) -> di
     t0 = time.monotonic()
     out = geotagger(catalog, "index", str(data / "photos")).stdout.strip()
     print(f"{out} ({time.monotonic() - t0:.1f} s)")
+    if name != "dev" and a.ocr_from is not None:
+        print(f"OCR results of {seed_ocr(*a.ocr_from, data, work)} photos taken from the dev scenario")
     # Trained afresh every run: a warm catalog may hold a model trained by older code.
     t0 = time.monotonic()
     out = geotagger(catalog, "models", "train", "--device", a.device).stdout.strip()
     print(f"{out} ({time.monotonic() - t0:.1f} s)")
     result: dict[str, Any] = {"data": str(data), "queries": len(queries), "runs": {}}
     cands: dict[str, list[bm.Candidate]] = {}
+    all_cands: dict[str, dict[str, list[bm.Candidate]]] = {}
+    summaries: dict[str, str] = {}
     for run, flags in RUNS:
         t0 = time.monotonic()
         line, summary, cands = run_source(catalog, data, work, run, flags, a)
+        all_cands[run], summaries[run] = cands, summary
         q = quality(queries, cands, ref, orc)
         scorer = scorer_figures(line)
         match = scorer is not None and fmt(q["top1"]) == fmt(scorer)  # both as the scorer prints them
@@ -307,6 +411,9 @@ def run_scenario(name: str, data: Path, work: Path, a: argparse.Namespace) -> di
     fold_figs = [quality(qs, cands, ref, orc) for qs in bm.folds(queries).values()]
     result["folds"] = fold_figs
     result["folds_summary"] = print_folds(fold_figs)
+    result["text"] = text_report(name, queries, all_cands, summaries)
+    if name == "dev" and not a.no_ocr_cache:
+        a.ocr_from = (data, work)
     if name == "devices":
         result["clocks"] = clocks(catalog, rows, devices)
     result["seconds"] = time.monotonic() - t_start
@@ -352,7 +459,31 @@ def goals(res: dict[str, dict[str, Any]]) -> list[tuple[str, str, str]]:
         out.append(
             ("dev: >= 35% of queries at confidence >= 0.9", p["coverage"] >= 35.0, f"{p['coverage']:.1f}%")
         )
+    out += text_goals(res)
     return [(g, "PASS" if ok else "FAIL", note) for g, ok, note in out]
+
+
+def text_goals(res: dict[str, dict[str, Any]]) -> list[tuple[str, bool, str]]:
+    """Issue 12's goals: text helps on days, never hurts on dev, confident text candidates are right."""
+    out = []
+    if "days" in res:
+        d = res["days"]["text"]["difference"]
+        ok = d[1] >= 2.0 and d[2] >= 1.0
+        out.append(("issue 12 days: with text - without >= +2 at 25 km, +1 at 200 km", ok, fmt(d)))
+    if "dev" in res:
+        d = res["dev"]["text"]["difference"]
+        out.append(("issue 12 dev: with text never worse at any radius", all(x >= 0 for x in d), fmt(d)))
+    for s, r in res.items():
+        t = r["text"]
+        p = t["confident_text_precision"]
+        note = f"{pct(p)}% of {t['confident_text_candidates']}"
+        out.append(
+            (f"issue 12 {s}: text candidates at confidence >= 0.9 right >= 95%", p is None or p >= 95.0, note)
+        )
+    timed = [r["text"]["ocr_s_per_photo"] for r in res.values() if r["text"]["ocr_s_per_photo"] is not None]
+    if timed:
+        out.append(("issue 12: OCR <= 0.5 s per photo in locate", max(timed) <= 0.5, f"{max(timed):.2f} s"))
+    return out
 
 
 def print_summary(res: dict[str, dict[str, Any]]) -> list[tuple[str, str, str]]:
@@ -370,7 +501,7 @@ def print_summary(res: dict[str, dict[str, Any]]) -> list[tuple[str, str, str]]:
             f"{f3(f['ece']):>7}"
         )
     verdicts = goals(res)
-    print("\ngoals of issue 11 (Done when)")
+    print("\ngoals of issues 11 and 12 (Done when)")
     for g, v, note in verdicts:
         print(f"  {v}  {g}  ({note})")
     return verdicts
@@ -385,7 +516,13 @@ def main() -> int:
     ap.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated: dev,days,devices")
     ap.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     ap.add_argument("--json", type=Path, metavar="OUT", help="write all figures to this JSON file")
+    ap.add_argument(
+        "--no-ocr-cache",
+        action="store_true",
+        help="OCR every scenario's photos anew (default: the variants reuse the dev scenario's OCR results)",
+    )
     a = ap.parse_args()
+    a.ocr_from = None
     chosen = [s.strip() for s in a.scenarios.split(",") if s.strip()]
     bad = [s for s in chosen if s not in SCENARIOS]
     if bad or not chosen:

@@ -82,6 +82,33 @@ def render(
     return canvas
 
 
+TEXT_COLOUR = (255, 40, 40)
+
+
+def render_text_boxes(
+    image: Image.Image,
+    boxes: list[tuple[int, int, int, int]],
+    boxes_size: tuple[int, int],
+    title: str = "",
+) -> Image.Image:
+    """The photo (at most MAX_SIDE px) with the text regions a candidate rests on outlined; ``boxes`` are
+    in pixels of an image of ``boxes_size`` (w, h): the decoded size OCR read, rescaled to this one."""
+    photo = image.convert("RGB")
+    scale = min(1.0, MAX_SIDE / max(photo.size))
+    size = (max(1, round(photo.size[0] * scale)), max(1, round(photo.size[1] * scale)))
+    canvas = photo.resize(size, Image.BILINEAR)
+    draw = ImageDraw.Draw(canvas)
+    bw, bh = boxes_size
+    if bw <= 0 or bh <= 0:
+        raise UserInputError("the text regions carry no image size to place them on the photo")
+    width = max(2, size[0] // 250)
+    for x0, y0, x1, y1 in boxes:
+        rect = [x0 * size[0] / bw, y0 * size[1] / bh, x1 * size[0] / bw, y1 * size[1] / bh]
+        draw.rectangle(rect, outline=TEXT_COLOUR, width=width)
+    _legend(canvas, ["text read"], {"text read": TEXT_COLOUR}, {}, title)
+    return canvas
+
+
 def _legend(
     canvas: Image.Image, names: list[str], colours: dict, values: dict[str, float], title: str
 ) -> None:

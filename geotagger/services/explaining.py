@@ -255,6 +255,8 @@ def explain(
         base.seconds = time.perf_counter() - t0
         return base
 
+    if s.source == "text":
+        return _explain_text(base, s, photo_path, overlay, t0)
     pack = _pack_for(lib, s.source)
     explainer = explainer_for(pack, ocr=ocr)
     target = _target(lib, s, explainer, pack)
@@ -274,6 +276,28 @@ def explain(
         _store(lib, s.id, exp, ocr)
     exp.seconds = time.perf_counter() - t0
     return exp
+
+
+def _explain_text(
+    base: Explanation, s: Suggestion, path: str, overlay: Path | None, t0: float
+) -> Explanation:
+    """A candidate read on the photo: the words and where they are; the overlay outlines them."""
+    import time
+
+    ev = s.evidence or {}
+    base.method = "text read on the photo"
+    base.note = str(ev.get("text") or "")
+    base.ocr_text = str(ev.get("words") or "")
+    if overlay is not None and ev.get("box") and ev.get("image_size"):
+        from geotagger.explain import overlay as ov
+
+        x0, y0, x1, y1 = (int(v) for v in ev["box"])
+        w, h = (int(v) for v in ev["image_size"])
+        title = f"{Path(path).name}: {ev.get('place', '')}"
+        image = load_photo(path, max(1, min(w, h)))
+        base.overlay = ov.save(ov.render_text_boxes(image, [(x0, y0, x1, y1)], (w, h), title), overlay)
+    base.seconds = time.perf_counter() - t0
+    return base
 
 
 def _why_no_suggestions(photo: Photo) -> str:

@@ -23,8 +23,8 @@ from geotagger.locate.text_evidence.matcher import TextMatch
 from geotagger.locate.time_evidence import haversine_km
 
 SOURCE_TEXT = "text"
-LIBRARY_SCALE_KM = 300.0  # distance at which a namesake's library prior has fallen to 1/e
-LIBRARY_FLOOR = 0.05  # a namesake far from every geotagged photo keeps this much prior
+LIBRARY_SCALE_KM = 500.0  # distance at which a namesake's library prior has fallen to 1/e
+LIBRARY_FLOOR = 0.02  # a namesake far from every geotagged photo keeps this much prior
 NAMESAKES_IN_POOL = 3
 MAX_TEXT_ITEMS = 8
 
