@@ -367,8 +367,9 @@ def candidate_outline(address: dict[str, Any] | None, level: str) -> dict[str, A
     if not outline_id:
         return None
     from geotagger.geo.geocoder import ReverseGeocoder
+    from geotagger.maps.outline import dissolve  # one outer boundary, no province seams inside
 
-    return ReverseGeocoder.default().outline_geojson(outline_id, tolerance_deg=0.01)
+    return dissolve(ReverseGeocoder.default().outline_geojson(outline_id, tolerance_deg=0.01))
 
 
 def best_ranks(lib: Library, ids: Iterable[int]) -> dict[int, int]:
