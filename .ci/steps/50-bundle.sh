@@ -21,6 +21,9 @@ bundle_step() {
     else
         echo "bundle: building (inputs $key)"
         local tmp="$cache/.build-$key-$$"
+        mkdir -p "$cache"
+        # Left by builds that failed (set -e stops before the cleanup below) more than 2 hours ago.
+        find "$cache" -mindepth 1 -maxdepth 1 -name '.build-*' -mmin +120 -exec rm -rf {} +
         rm -rf "$tmp"
         mkdir -p "$tmp"
         local started=$SECONDS
