@@ -93,7 +93,7 @@ def main() -> None:
             path = args.out / f"map-{theme}-z{zoom}.png"
             view.grab().save(str(path))
             print(f"{path}: {len(labels)} labels, e.g. {', '.join(x['name'] for x in labels[:6])}")
-        d = 0.02
+        d = 0.002  # about 200 m: the markers would overlap at the fitted zoom
         view.call(
             "showCandidates",
             {

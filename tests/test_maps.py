@@ -62,3 +62,32 @@ def test_js_api_matches_the_page_script() -> None:
     script = (resources_dir() / "maps" / "geotagger-map.js").read_text(encoding="utf-8")
     for name in JS_API:
         assert re.search(rf"\b{name}: function", script), name
+
+
+def test_exported_page_carries_the_same_offline_layers(tmp_path: Path) -> None:
+    """An album's map.html gets the detail layers next to it, as the app's map pane does."""
+    from geotagger.maps.assets import layer_manifest
+    from geotagger.maps.page import DARK, LIGHT, contrast, map_colors
+
+    page = build_map_page(tmp_path / "album" / "map.html", [MapPoint(46.95, 7.45, "IMG_1.jpg", id=1)])
+    html = page.read_text(encoding="utf-8")
+    assert "map_files/geotagger-layers.js" in _refs(html)
+    layers = tmp_path / "album" / "map_files" / "layers"
+    names = {p.stem for p in layers.glob("*.js")}
+    assert {"admin1", "rivers", "lakes", "countries"} <= names
+    tiers = layer_manifest()
+    assert [t["minZoom"] for t in tiers] == sorted(t["minZoom"] for t in tiers)
+    assert {t["file"] for t in tiers} <= names
+    first = (layers / f"{tiers[0]['file']}.js").read_text(encoding="utf-8")
+    assert first.startswith('GEOTAGGER_LAYER("places-0",')
+    data = json.loads(first[first.index(",") + 1 : first.rindex(")")])
+    assert {"Paris", "London", "Tokyo"} <= set(data["places"][2::3])  # the biggest cities first
+    assert sum(p.stat().st_size for p in layers.glob("*.js")) < 12e6  # a few MB, loaded by zoom
+    # Land, sea and borders stay apart in both palettes, also when a dark Qt theme offers greys.
+    for palette in (LIGHT, DARK):
+        assert contrast(palette["land"], palette["water"]) >= 1.3
+        assert contrast(palette["border"], palette["land"]) >= 1.7
+    themed = map_colors(True, {"land": "#3a3a3d", "water": "#222a35", "border": "#5a5a5e"})
+    assert contrast(themed["land"], themed["water"]) >= 1.5 and themed["border"] == DARK["border"]
+    light = {"land": "#f7f7f7", "water": "#cbe2f1", "border": "#a0a0a0"}
+    assert {k: map_colors(False, light)[k] for k in light} == light  # a legible theme is kept

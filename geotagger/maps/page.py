@@ -62,7 +62,7 @@ DARK = {
     "border": "#a7a59c",
     "admin1": "#7b7a72",
     "lake": "#0c1826",
-    "river": "#2f5f8c",
+    "river": "#4a86bd",
     "accent": "#5aa2ff",
     "text": "#e8e8e8",
     "label": "#ecebe6",
