@@ -169,6 +169,7 @@ def test_gui_paints_its_first_window(bundle: Path, photos: Path, tmp_path: Path)
     _ok(result)
     print(f"bundle gui to first painted window and quit: {time.monotonic() - started:.2f} s")
     assert "first window painted after" in result.stderr
+    assert "map ready after" in result.stderr, result.stderr  # QtWebEngine loaded the map page
     with Image.open(shot) as image:
         assert image.width >= 640 and image.height >= 400
         grey = image.convert("L")
