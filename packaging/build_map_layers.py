@@ -4,7 +4,7 @@ Layers (each a small script ``GEOTAGGER_LAYER(name, data)`` the page loads lazil
 pages may not fetch JSON in every browser, scripts always load):
 - ``places-N.js``: place labels by zoom tier from the geocoder's GeoNames places
   (resources/geo/places.npz, CC BY 4.0), population-ordered; plus country names from countries.geojson.
-- ``admin1.js``: admin-1 borders (Natural Earth 1:10m, public domain) as lines, from
+- ``admin1.js``, ``admin1-fine.js``: admin-1 borders (Natural Earth 1:10m, public domain) as lines, from
   resources/geo/admin_polygons.npz: only the edges two regions share, so coasts are not drawn twice.
 - ``rivers.js``: rivers of GSHHG's WDBII data (Debian ``gmt-gshhg-low``, LGPL-3), intermediate
   resolution: major rivers, and from zoom 8 the next class. Read with h5py (the files are netCDF-4/HDF5).
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import subprocess
 import tarfile
 import tempfile
@@ -48,9 +49,12 @@ PLACE_TIERS = [
     (12, 0, 1),
 ]
 COUNTRY_ZOOMS = (2, 6)  # country names from zoom 2 up to (not including) zoom 6
+COUNTRY_LABEL_PX = 36  # a country is named once its largest part is about this wide on screen
+FINE_REGION_DEG2 = 0.08  # admin-1 regions smaller than this (about 800 km2) get their borders from zoom 7
 # WDBII river levels in GMT's file: 0 double-lined, 1 permanent major, 2 additional major, 3 additional
 # (the Aare at Bern), 4 minor, 5-7 intermittent, 8-10 canals. Major ones from zoom 5, level 3 from zoom 8.
 RIVER_LEVELS = {"rivers": (0, 2), "rivers-more": (3, 3)}
+RIVER_DETAIL = {"rivers": (0.015, 2), "rivers-more": (0.006, 2)}  # simplification (deg), decimals
 LAKES = {"lakes": (60.0, 1e12), "lakes-small": (20.0, 60.0)}  # km2 ranges: from zoom 4 / zoom 8
 
 
@@ -112,8 +116,9 @@ def place_tiers() -> list[dict[str, Any]]:
     return tiers
 
 
-def country_labels() -> list[Any]:
-    """Country names at a point inside the largest part of each country, largest countries first."""
+def country_labels() -> tuple[list[Any], list[int]]:
+    """Country names at a point inside the largest part of each country, largest countries first, and
+    the zoom from which each one is wide enough to carry its name (Monaco: never at country scale)."""
     data = json.loads((ROOT / "resources" / "maps" / "countries.geojson").read_text(encoding="utf-8"))
     rows = []
     for feature in data["features"]:
@@ -125,11 +130,16 @@ def country_labels() -> list[Any]:
             (largest.area, round(point.y, 2), round(point.x, 2), feature["properties"].get("name", ""))
         )
     rows.sort(reverse=True)
-    return [value for _, lat, lon, name in rows if name for value in (lat, lon, name)]
+    rows = [r for r in rows if r[3]]
+    flat = [value for _, lat, lon, name in rows for value in (lat, lon, name)]
+    zooms = [max(0, math.ceil(math.log2(COUNTRY_LABEL_PX * 360 / (256 * math.sqrt(a))))) for a, *_ in rows]
+    return flat, zooms
 
 
-def admin1_borders(tolerance: float) -> list:
-    """Edges shared by two admin-1 regions (each once), simplified."""
+def admin1_borders(tolerance: float) -> dict[str, list]:
+    """Edges shared by two admin-1 regions (each once), simplified: ``admin1`` between regions of at
+    least ``FINE_REGION_DEG2`` (drawn from zoom 5), ``admin1-fine`` the rest (Slovenian municipalities,
+    English districts: a blur at country scale, drawn from zoom 7)."""
     poly = np.load(GEO / "admin_polygons.npz")
     offsets = tuple(poly[f"offsets{i}"].astype(np.int64) for i in range(3))
     polygons = shapely.from_ragged_array(
@@ -138,20 +148,25 @@ def admin1_borders(tolerance: float) -> list:
     polygons = shapely.make_valid(polygons)
     tree = shapely.STRtree(polygons)
     near = shapely.buffer(polygons, 0.01)
-    lines = []
+    area = shapely.area(polygons)
+    lines: dict[str, list] = {"admin1": [], "admin1-fine": []}
     for i, geom in enumerate(polygons):
         boundary = shapely.boundary(geom)
         for j in tree.query(geom):
             if j <= i:
                 continue
             shared = shapely.intersection(boundary, near[j])
-            if not shared.is_empty:
-                lines.append(shared)
-    merged = shapely.line_merge(shapely.union_all([g for g in lines if g.length > 0]))
-    return _coords(shapely.simplify(merged, tolerance, preserve_topology=False), digits=2)
+            if not shared.is_empty and shared.length > 0:
+                fine = min(area[i], area[j]) < FINE_REGION_DEG2
+                lines["admin1-fine" if fine else "admin1"].append(shared)
+    out = {}
+    for name, found in lines.items():
+        merged = shapely.line_merge(shapely.union_all(found))
+        out[name] = _coords(shapely.simplify(merged, tolerance, preserve_topology=False), digits=2)
+    return out
 
 
-def rivers(gshhg: Path, tolerance: float, levels: tuple[int, int]) -> list:
+def rivers(gshhg: Path, tolerance: float, digits: int, levels: tuple[int, int]) -> list:
     """WDBII rivers from GMT's binned netCDF file: points are unsigned 16-bit offsets within a bin."""
     import h5py
 
@@ -178,7 +193,7 @@ def rivers(gshhg: Path, tolerance: float, levels: tuple[int, int]) -> list:
             lat = lat0 + dy[k] * size / 65535.0
             lines.append(shapely.LineString(np.column_stack([lon, lat])))
     merged = shapely.line_merge(shapely.union_all(lines))
-    return _coords(shapely.simplify(merged, tolerance, preserve_topology=False), digits=2)
+    return _coords(shapely.simplify(merged, tolerance, preserve_topology=False), digits=digits)
 
 
 def lakes(folder: Path, km2_range: tuple[float, float], tolerance: float, digits: int = 3) -> list:
@@ -216,12 +231,15 @@ def main() -> None:
     for n, tier in enumerate(place_tiers()):
         sizes[f"places-{n}"] = _write(f"places-{n}", tier)
     print("places written", flush=True)
+    flat, zooms = country_labels()
     sizes["countries"] = _write(
-        "countries", {"minZoom": COUNTRY_ZOOMS[0], "maxZoom": COUNTRY_ZOOMS[1], "places": country_labels()}
+        "countries",
+        {"minZoom": COUNTRY_ZOOMS[0], "maxZoom": COUNTRY_ZOOMS[1], "places": flat, "minZooms": zooms},
     )
-    sizes["admin1"] = _write("admin1", admin1_borders(0.02))
+    for name, borders in admin1_borders(0.02).items():
+        sizes[name] = _write(name, borders)
     for name, levels in RIVER_LEVELS.items():
-        sizes[name] = _write(name, rivers(args.gshhg, 0.015 if name == "rivers" else 0.008, levels))
+        sizes[name] = _write(name, rivers(args.gshhg, *RIVER_DETAIL[name], levels=levels))
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.lakes or fetch_lakes(Path(tmp))
         for name, km2 in LAKES.items():

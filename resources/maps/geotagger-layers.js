@@ -50,7 +50,7 @@
       (cells[key] = cells[key] || []).push(i);
     }
     return { minZoom: tier.minZoom, maxZoom: tier.maxZoom || 99, flat: flat, cells: cells, rank: rank,
-             count: flat.length / 3 };
+             count: flat.length / 3, minZooms: tier.minZooms || null };
   }
 
   function wrapLon(x) { return ((x + 180) % 360 + 360) % 360 - 180; }
@@ -72,7 +72,7 @@
         var shifted = lon;
         while (shifted < west) { shifted += 360; }
         while (shifted > east) { shifted -= 360; }
-        if (shifted >= west) { out.push([lat, shifted, tier.flat[i + 2]]); }
+        if (shifted >= west) { out.push([lat, shifted, tier.flat[i + 2], i / 3]); }
       }
       return out;
     }
@@ -85,7 +85,7 @@
         for (var k = 0; k < list.length; k++) {
           var j = list[k];
           var la = tier.flat[j], lo = tier.flat[j + 1] + shift;
-          if (la >= south && la <= north && lo >= west && lo <= east) { out.push([la, lo, tier.flat[j + 2]]); }
+          if (la >= south && la <= north && lo >= west && lo <= east) { out.push([la, lo, tier.flat[j + 2], j / 3]); }
         }
       }
     }
@@ -112,15 +112,18 @@
       if (zoom < tier.minZoom || zoom >= tier.maxZoom) { continue; }
       var found = visible(tier, bounds);
       for (var i = 0; i < found.length && markers.length < MAX_LABELS; i++) {
-        var p = found[i], pt = map.latLngToContainerPoint([p[0], p[1]]);
+        var p = found[i];
+        if (tier.minZooms && zoom < tier.minZooms[p[3]]) { continue; }  // too small to carry its name yet
+        var pt = map.latLngToContainerPoint([p[0], p[1]]);
         if (pt.x < 0 || pt.y < 0 || pt.x > size.x || pt.y > size.y) { continue; }
-        var big = tier.rank <= 1, country = tier.rank < 0;
+        var country = tier.country, big = !country && tier.rank <= 1;
         var width = p[2].length * (big || country ? 7.5 : 6.5) + (country ? 4 : 12), height = big ? 17 : 15;
         var left = country ? pt.x - width / 2 : pt.x - 4;
         var box = [left - 3, pt.y - height / 2 - 2, left + width + 3, pt.y + height / 2 + 2];
         if (overlaps(box, boxes)) { continue; }
         boxes.push(box);
         var cls = country ? "gt-place gt-country" : "gt-place gt-place-t" + tier.rank;
+        // tier.rank: 0 for the largest cities (places-0), 0.5 for country names, then 1, 2, ...
         var html = country ? "<span class=\"gt-place-name\">" + escapeHtml(p[2]) + "</span>"
           : "<span class=\"gt-place-dot\"></span><span class=\"gt-place-name\">" + escapeHtml(p[2]) + "</span>";
         markers.push(L.marker([p[0], p[1]], {
@@ -139,7 +142,8 @@
     { name: "lakes-small", minZoom: 8, kind: "polygon" },
     { name: "rivers", minZoom: 5, kind: "line" },
     { name: "rivers-more", minZoom: 8, kind: "line" },
-    { name: "admin1", minZoom: 5, kind: "border" }
+    { name: "admin1", minZoom: 5, kind: "border" },
+    { name: "admin1-fine", minZoom: 7, kind: "border" }
   ];
 
   function lineStyle(kind) {
@@ -182,7 +186,8 @@
       if (zoom < entry.minZoom || entry.maxZoom && zoom >= entry.maxZoom || state.tiers[entry.file]) { return; }
       state.tiers[entry.file] = "loading";
       need(entry.file, function (data) {
-        var tier = indexTier(data, entry.rank === undefined ? rank : entry.rank);
+        var tier = indexTier(data, entry.rank === undefined ? rank - 1 : entry.rank);
+        tier.country = !!entry.country;
         state.tiers[entry.file] = tier;
         state.order.push(tier);
         state.order.sort(function (a, b) { return a.rank - b.rank; });
@@ -197,7 +202,8 @@
     attach: function (map, colors, manifest) {
       state.map = map;
       state.colors = colors || {};
-      state.manifest = [{ file: "countries", minZoom: 2, maxZoom: 6, rank: -1 }].concat(manifest || []);
+      // Country names rank after the largest cities (capitals keep their label) and before the rest.
+      state.manifest = [{ file: "countries", minZoom: 2, maxZoom: 6, rank: 0.5, country: true }].concat(manifest || []);
       state.tiers = {};
       // Above the basemap's opaque land (overlay pane, 400), below candidates' circles drawn later in it.
       map.createPane("gtWater").style.zIndex = 401;
