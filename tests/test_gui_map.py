@@ -271,3 +271,34 @@ def test_outline_is_cleared_when_the_next_photo_has_no_candidates(qtbot, pane) -
     qtbot.waitUntil(lambda: run_js(qtbot, pane, dashed) == 0, timeout=5000)
     assert view_of(qtbot, pane)["outline"] is False
     assert layout(qtbot, pane) == []
+
+
+def test_exported_album_page_draws_the_same_labels_offline(qtbot, tmp_path) -> None:
+    """The album export's map.html (no Qt bridge, opened from disk) loads the layers next to it."""
+    from PySide6.QtCore import QUrl
+    from PySide6.QtWebEngineWidgets import QWebEngineView
+
+    from geotagger.maps import MapPoint, build_map_page
+
+    html = build_map_page(tmp_path / "album" / "map.html", [MapPoint(46.95, 7.45, "IMG_1.jpg", id=1)])
+    view = QWebEngineView()
+    qtbot.addWidget(view)
+    view.resize(700, 500)
+    loaded = []
+    view.loadFinished.connect(loaded.append)
+    view.load(QUrl.fromLocalFile(str(html)))
+    view.show()
+    qtbot.waitUntil(lambda: bool(loaded), timeout=20000)
+    assert loaded == [True]
+    run_js(qtbot, view, "geotagger.focus(46.948, 7.447, 9); 1")
+    names: list = []
+
+    def some() -> bool:
+        names[:] = [x["name"] for x in json.loads(run_js(qtbot, view, "JSON.stringify(geotagger.labels())"))]
+        return bool(names)
+
+    qtbot.waitUntil(some, timeout=10000)
+    assert {"Bern", "Thun"} <= set(names)
+    view.close()
+    view.deleteLater()
+    qtbot.wait(10)
