@@ -34,6 +34,7 @@ def locate(
     clock_offset_s: float = 0.0,
     five_crop: bool = False,
     ocr: bool = True,
+    cluster: str | None = None,
 ) -> LocateReport:
     """Estimate where the photos without GPS (under ``paths``, all if None) were taken.
 
@@ -43,6 +44,7 @@ def locate(
     ``five_crop`` embeds with five-crop test-time augmentation (about 5x the inference time); the
     library model is retrained on that recipe and the suggestions recomputed when it changes.
     ``ocr`` reads the text on the photos (cached) and turns place names into candidates (False: --no-ocr).
+    ``cluster``: embed on the Ray cluster at this address ("auto": a local one; locate/cluster.py).
     """
     started = time.monotonic()
     fused_sources, use_tracks = targets.check_request(sources, paths)
@@ -58,6 +60,7 @@ def locate(
         clock_offset_s=clock_offset_s,
         five_crop=five_crop,
         use_ocr=ocr,
+        cluster=cluster,
     )
     targets.select_targets(run)
     if run.targets:  # nothing to locate: neither train nor embed

@@ -54,6 +54,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="do not read text on the photos (place names on signs are evidence by default; "
         "OCR costs about 0.3 s per photo once, then it is cached)",
     )
+    p.add_argument(
+        "--cluster",
+        default=None,
+        metavar="ADDRESS",
+        help="decode and embed on a Ray cluster: ADDRESS of its head (host:6379 on a node of it, "
+        "ray://host:10001 from outside) or auto for a local one; needs the cluster extra. The photos "
+        "and model packs must be at the same paths on every node; this process alone writes the catalog",
+    )
     p.set_defaults(run=run_locate)
 
     p = sub.add_parser(
@@ -84,6 +92,7 @@ def run_locate(args: argparse.Namespace, ctx: CliContext) -> int:
         clock_offset_s=args.clock_offset,
         five_crop=args.five_crop,
         ocr=not args.no_ocr,
+        cluster=args.cluster,
     )
     if report.retrained:
         ctx.say(f"library model retrained ({report.model_version})")

@@ -35,6 +35,18 @@ def embed(run: LocateRun) -> None:
         run.global_ids, run.global_preds = global_predictions(run, {p.id: p.fingerprint for p in run.targets})
 
 
+def _embed_photos(run: LocateRun) -> Any:
+    """``services.models.embed_photos``, or its drop-in on a Ray cluster (locate --cluster; Ray is
+    imported there only, so the default path never needs it)."""
+    if run.cluster:
+        from geotagger.locate.cluster import cluster_embedder
+
+        return cluster_embedder(run.cluster)
+    from geotagger.services import models
+
+    return models.embed_photos
+
+
 def library_embeddings(
     run: LocateRun, fingerprints: dict[int, str]
 ) -> tuple[str, dict[int, np.ndarray], Any]:
@@ -47,7 +59,7 @@ def library_embeddings(
     from geotagger.services import models
 
     pack = models.ensure_default_pack(progress=run.progress)
-    summary = models.embed_photos(
+    summary = _embed_photos(run)(
         run.lib,
         pack,
         photo_ids=sorted(fingerprints),
@@ -70,12 +82,11 @@ def global_predictions(
     """Top places of every installed global geo pack for the given photos (none installed: empty)."""
     from geotagger.locate.embedding_store import EmbeddingStore
     from geotagger.locate.global_model import GlobalModel
-    from geotagger.services import models
 
     out: dict[int, list[tuple[str, list[Any]]]] = {}
     sources = []
     for gm in GlobalModel.installed():
-        models.embed_photos(
+        _embed_photos(run)(
             run.lib,
             gm.pack,
             photo_ids=sorted(fingerprints),

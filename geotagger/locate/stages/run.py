@@ -86,6 +86,7 @@ class LocateRun:
     clock_offset_s: float = 0.0
     five_crop: bool = False
     use_ocr: bool = True  # text read on the photos as evidence (locate --no-ocr: False)
+    cluster: str | None = None  # Ray cluster address for the embeddings (locate --cluster); None: here
     report: LocateReport = field(default_factory=LocateReport)
     # targets
     targets: list[Photo] = field(default_factory=list)
