@@ -143,6 +143,7 @@ def text_candidates_of(entry: dict[str, Any]) -> list[bm.Candidate]:
 
 TEXT_CANDIDATES: dict[str, dict[str, list[bm.Candidate]]] = {}  # run name -> file -> text candidates
 TOP_IS_TEXT: dict[str, set[str]] = {}  # run name -> files whose best candidate is a text one
+TEXT_READ: dict[str, dict[str, tuple[float, float]]] = {}  # run name -> file -> the fusion's first text place
 
 
 def run_source(
@@ -151,10 +152,13 @@ def run_source(
     """locate + suggestions json -> (scorer line, locate summary, candidates per truth-relative file)."""
     summary = geotagger(catalog, "locate", *flags, "--device", a.device).stdout.strip()
     entries = json.loads(geotagger(catalog, "suggestions", "--format", "json").stdout or "[]")
-    TEXT_CANDIDATES[name], TOP_IS_TEXT[name] = {}, set()
+    TEXT_CANDIDATES[name], TOP_IS_TEXT[name], TEXT_READ[name] = {}, set(), {}
     for e in entries:
         rel = os.path.relpath(e["file"], data).replace(os.sep, "/")
         TEXT_CANDIDATES[name][rel] = text_candidates_of(e)
+        read = (e.get("evidence") or {}).get("text_read") or []
+        if read:
+            TEXT_READ[name][rel] = (float(read[0]["lat"]), float(read[0]["lon"]))
         if e.get("source") == "text":
             TOP_IS_TEXT[name].add(rel)
     cands: dict[str, list[bm.Candidate]] = {}
@@ -358,6 +362,13 @@ def text_report(
         f"text candidates at confidence >= 0.9: {t.confident}, right {pct(t.confident_precision)}%"
     )
     stored = stored_ocr_seconds(work)
+    places = TEXT_READ.get("fused", {})
+    read_queries = [q for q in queries if q.file in places]
+    place_acc = bm.accuracy(read_queries, places)
+    print(
+        f"text: the fusion's first text place (listed or merged into a better candidate) for "
+        f"{len(read_queries)} queries: acc@1/25/200/750/2500 = {fmt(place_acc)}"
+    )
     if ocr:
         print(f"text: OCR in locate {ocr[0].group(1)} s/photo on {ocr[0].group(2)} photos")
     if stored is not None:
@@ -380,6 +391,8 @@ def text_report(
         "queries_with_text_candidate": t.queries,
         "queries_with_place_name_read": int(read.group(1)) if read else 0,
         "text_candidate_accuracy": t.accuracy,
+        "queries_with_text_place": len(read_queries),
+        "text_place_accuracy": place_acc,
         "best_is_text": t.top1,
         "confident_text_candidates": t.confident,
         "confident_text_precision": t.confident_precision,
@@ -487,6 +500,7 @@ def goals(res: dict[str, dict[str, Any]]) -> list[tuple[str, str, str]]:
 def text_goals(res: dict[str, dict[str, Any]]) -> list[tuple[str, bool, str]]:
     """Issue 12's goals: text helps on days, never hurts on dev, confident text candidates are right."""
     out = []
+    res = {s: r for s, r in res.items() if "text" in r}  # a result without the text figures: no goal
     if "days" in res:
         d = res["days"]["text"]["difference"]
         ok = d[1] >= 2.0 and d[2] >= 1.0

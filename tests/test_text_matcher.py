@@ -47,7 +47,7 @@ def test_city_names_with_their_namesakes_most_populous_first(index: NameIndex) -
     paris = read(index, "PARIS")
     assert paris[0].label == "Paris, Île-de-France, FR" and paris[0].share > 0.5
     assert any(m.label == "Paris, Texas, US" for m in paris)
-    assert all(m.namesakes >= 10 and m.words == "PARIS" for m in paris)
+    assert all(m.namesakes >= 3 and m.words == "PARIS" for m in paris)  # towns of 10,000 and more
     assert abs(sum(m.share for m in read(index, "ATHENS")) - 1.0) < 0.35  # shares of the kept namesakes
 
 

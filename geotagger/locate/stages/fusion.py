@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from geotagger.locate.fusion import MAX_CANDIDATES
+from geotagger.locate.candidate import Candidate
+from geotagger.locate.fusion import MAX_CANDIDATES, PoolItem
 from geotagger.locate.levels import same_place
 from geotagger.locate.stages.run import LocateRun
+from geotagger.locate.text_evidence.pool import SOURCE_TEXT
+
+TEXT_READ_KEPT = 3
 
 
 def rank(run: LocateRun) -> None:
@@ -15,7 +19,27 @@ def rank(run: LocateRun) -> None:
             fused = run.fusion.candidates(found.pool)
             track = [(t.lat, t.lon) for t in candidates]  # a fused place the track already names goes
             candidates += [c for c in fused if not same_place(c.lat, c.lon, c.level, track)]
+            _note_text_read(run, found.pool, candidates)
         candidates = candidates[:MAX_CANDIDATES]
         if not candidates:
             run.report.no_evidence += 1
         run.results[photo_id] = (run.keys[photo_id], candidates)
+
+
+def _note_text_read(run: LocateRun, pool: list[PoolItem], candidates: list[Candidate]) -> None:
+    """The place names read on the photo, in the fusion's order, on the first candidate's evidence
+    (``text_read``): a text place that agrees with a better candidate is merged into it, not listed,
+    and this still says what the sign named (and lets the benchmark score the text source)."""
+    if not candidates or run.fusion is None or not any(it.source == SOURCE_TEXT for it in pool):
+        return
+    ranked = [it for it, _ in run.fusion.rank(pool, limit=None) if it.source == SOURCE_TEXT]
+    candidates[0].evidence["text_read"] = [
+        {
+            "place": it.evidence.get("place"),
+            "lat": round(it.lat, 5),
+            "lon": round(it.lon, 5),
+            "words": it.evidence.get("words"),
+            "ocr_score": it.evidence.get("ocr_score"),
+        }
+        for it in ranked[:TEXT_READ_KEPT]
+    ]

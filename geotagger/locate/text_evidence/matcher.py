@@ -10,6 +10,7 @@ small set of countries.
 
 Nothing here knows the library: how near a namesake is to the library's other photos is a feature of
 the fusion pool (pool.py), so a photo located from the others during training never sees itself.
+Places under MIN_CITY_POPULATION are not matched: a word naming only villages is mostly a coincidence.
 """
 
 from __future__ import annotations
@@ -37,7 +38,10 @@ MAX_LINE_CHARS = 160  # a longer "line" is not a sign; its tail is ignored (boun
 MAX_REGIONS = 60
 MIN_LATIN_KEY = 4
 MIN_CJK_KEY = 2
-MAX_NAMESAKES = 5  # most likely namesakes of one name kept (the library prior picks among them)
+MAX_NAMESAKES = 5
+# A word that matches only villages is far more often a coincidence (a surname, a brand, OCR noise) than
+# a sign naming that village: places under this population are not matched (chosen a priori, round).
+MIN_CITY_POPULATION = 10_000  # most likely namesakes of one name kept (the library prior picks among them)
 QUALITY = {"exact": 1.0, "confused": 0.9, "one edit": 0.75}
 
 # Script -> (country, share of the script's prior); "Han" alone is a small set.
@@ -176,7 +180,11 @@ def match_region(index: NameIndex, region: TextRegion) -> list[TextMatch]:
         if not ids:
             continue
         common = key in COMMON_WORDS
-        ids = [i for i in ids if not (common and index.kind[i] == KIND_CITY)]
+        ids = [
+            i
+            for i in ids
+            if index.kind[i] != KIND_CITY or (not common and index.population[i] >= MIN_CITY_POPULATION)
+        ]
         if not ids:
             continue
         taken.append(span)
