@@ -24,6 +24,7 @@ from geotagger.errors import UserInputError
 from geotagger.locate.candidate import SOURCE_MANUAL
 from geotagger.services import write_undo
 from geotagger.services.write_journal import DONE, UNDONE, now
+from geotagger.services.write_lock import writer_lock
 
 KIND_DECISION = "decision"
 KIND_WRITE = "write"
@@ -220,6 +221,26 @@ def undo_decision(lib: Library, decision_id: int) -> None:
         decision.undone_at = now()
 
 
+def _undo_next(lib: Library, expect: Entry | None, outcome: UndoOutcome) -> bool:
+    """Undo the newest entry into ``outcome``; False when there is none or it was not fully undone."""
+    entry = next_undo(lib)
+    if entry is None:
+        return False
+    if expect is not None and not _same(entry, expect):
+        raise UserInputError(f"the history changed: the newest entry is now {entry.label}; nothing undone")
+    if entry.kind == KIND_DECISION:
+        undo_decisions(lib, entry.decision_ids)
+        outcome.entries.append(entry)
+        return True
+    result = write_undo.undo_groups(lib, entry.groups)
+    for record in result:
+        (outcome.removed if record.before_sha256 is None else outcome.restored).append(record.target_path)
+    outcome.failures.extend(result.failures)
+    if len(result):
+        outcome.entries.append(entry)
+    return not result.failures
+
+
 def _same(a: Entry, b: Entry) -> bool:
     return (a.kind, a.decision_ids, a.groups) == (b.kind, b.decision_ids, b.groups)
 
@@ -233,26 +254,9 @@ def undo(lib: Library, last: int = 1, expect: Entry | None = None) -> UndoOutcom
     if last < 1:
         raise UserInputError("--last must be 1 or more")
     outcome = UndoOutcome()
-    for _ in range(last):
-        entry = next_undo(lib)
-        if entry is None:
-            break
-        if expect is not None and not _same(entry, expect):
-            raise UserInputError(
-                f"the history changed: the newest entry is now {entry.label}; nothing undone"
-            )
-        if entry.kind == KIND_DECISION:
-            undo_decisions(lib, entry.decision_ids)
-        else:
-            result = write_undo.undo_groups(lib, entry.groups)
-            for record in result:
-                (outcome.removed if record.before_sha256 is None else outcome.restored).append(
-                    record.target_path
-                )
-            outcome.failures.extend(result.failures)
-            if result.failures:
-                if len(result):
-                    outcome.entries.append(entry)
+    # Under the writer lock: a write running meanwhile could carry out the very decision being undone.
+    with writer_lock(lib.catalog):
+        for _ in range(last):
+            if not _undo_next(lib, expect if not outcome.entries else None, outcome):
                 break
-        outcome.entries.append(entry)
     return outcome
