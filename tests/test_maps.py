@@ -75,14 +75,17 @@ def test_exported_page_carries_the_same_offline_layers(tmp_path: Path) -> None:
     layers = tmp_path / "album" / "map_files" / "layers"
     names = {p.stem for p in layers.glob("*.js")}
     assert {"admin1", "rivers", "lakes", "countries"} <= names
-    tiers = layer_manifest()
+    manifest = layer_manifest()
+    tiers = manifest["tiers"]
+    assert manifest["land"]["minZoom"] >= 6 and "land/40_0" in manifest["land"]["files"]  # France's south
+    assert (layers / "land" / "40_0.js").is_file()
     assert [t["minZoom"] for t in tiers] == sorted(t["minZoom"] for t in tiers)
     assert {t["file"] for t in tiers} <= names
     first = (layers / f"{tiers[0]['file']}.js").read_text(encoding="utf-8")
     assert first.startswith('GEOTAGGER_LAYER("places-0",')
     data = json.loads(first[first.index(",") + 1 : first.rindex(")")])
     assert {"Paris", "London", "Tokyo"} <= set(data["places"][2::3])  # the biggest cities first
-    assert sum(p.stat().st_size for p in layers.glob("*.js")) < 12e6  # a few MB, loaded by zoom
+    assert sum(p.stat().st_size for p in layers.rglob("*.js")) < 12e6  # a few MB, loaded by zoom
     # Land, sea and borders stay apart in both palettes, also when a dark Qt theme offers greys.
     for palette in (LIGHT, DARK):
         assert contrast(palette["land"], palette["water"]) >= 1.3

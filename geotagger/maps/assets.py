@@ -23,12 +23,13 @@ LAYERS_DIR = "layers"  # detail layers loaded lazily by zoom (packaging/build_ma
 LAYERS_BUILD = "python packaging/build_map_layers.py"
 
 
-def layer_manifest() -> list[dict]:
-    """The place-label tiers (file name and min zoom), for the page's options."""
+def layer_manifest() -> dict:
+    """For the page's options: the place-label tiers (file name, min zoom) and the land tiles."""
     path = resources_dir() / "maps" / LAYERS_DIR / "manifest.json"
     if not path.is_file():
         raise GeotaggerError(f"offline map layers missing: {path} (rebuild: {LAYERS_BUILD})")
-    return json.loads(path.read_text(encoding="utf-8"))["tiers"]
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    return {"tiers": manifest["tiers"], "land": manifest["land"]}
 
 
 @dataclass(frozen=True)
@@ -79,11 +80,11 @@ def install_assets(html_dir: Path, folder: str = "map_files") -> PageAssets:
         _copy(cluster / name, root / "markercluster" / name)
     own = resources_dir() / "maps"
     _copy(own / "geotagger-layers.js", root / "geotagger-layers.js")
-    layers = sorted((own / LAYERS_DIR).glob("*.js"))
+    layers = sorted((own / LAYERS_DIR).rglob("*.js"))
     if not layers:
         raise GeotaggerError(f"offline map layers missing: {own / LAYERS_DIR} (rebuild: {LAYERS_BUILD})")
     for layer in layers:
-        _copy(layer, root / LAYERS_DIR / layer.name)
+        _copy(layer, root / LAYERS_DIR / layer.relative_to(own / LAYERS_DIR))
     _copy(own / "geotagger-map.js", root / "geotagger-map.js")
     _copy(own / "geotagger-map.css", root / "geotagger-map.css")
     _basemap_script(root / "basemap.js")

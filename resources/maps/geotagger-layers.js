@@ -55,6 +55,25 @@
 
   function wrapLon(x) { return ((x + 180) % 360 + 360) % 360 - 180; }
 
+  /* A line or ring as the build script encodes it: the first lat, lon times `scale`, then the steps. */
+  function decode(ints, scale) {
+    var out = [], lat = 0, lon = 0;
+    for (var i = 0; i + 1 < ints.length; i += 2) {
+      lat += ints[i]; lon += ints[i + 1];
+      out.push([lat / scale, lon / scale]);
+    }
+    return out;
+  }
+
+  function makeShape(data, style) {
+    if (data.polygons) {
+      return L.polygon(data.polygons.map(function (rings) {
+        return rings.map(function (r) { return decode(r, data.scale); });
+      }), style);
+    }
+    return L.polyline(data.lines.map(function (r) { return decode(r, data.scale); }), style);
+  }
+
   var state = { map: null, colors: {}, tiers: [], labelLayer: null, lines: {}, placed: [], order: [] };
 
   /* Candidates in the visible bounds of one tier, as [lat, lon(shifted into view), name]. */
@@ -143,7 +162,8 @@
     { name: "rivers", minZoom: 5, kind: "line" },
     { name: "rivers-more", minZoom: 8, kind: "line" },
     { name: "admin1", minZoom: 5, kind: "border" },
-    { name: "admin1-fine", minZoom: 7, kind: "border" }
+    { name: "admin1-fine", minZoom: 7, kind: "border" },
+    { name: "borders", minZoom: "land", kind: "country" }  // with the detailed land (manifest.land.minZoom)
   ];
 
   function lineStyle(kind) {
@@ -156,6 +176,10 @@
       return { pane: "gtWater", color: c.river || c.water, weight: 1.1, opacity: 0.9, interactive: false,
                renderer: state.renderer };
     }
+    if (kind === "country") {
+      return { pane: "gtBorders", color: c.border, weight: 1.3, opacity: 1, interactive: false,
+               renderer: state.bordersRenderer };
+    }
     return { pane: "gtBorders", color: c.admin1 || c.border, weight: 0.8, opacity: 0.9, dashArray: "4 3",
              interactive: false, renderer: state.bordersRenderer };
   }
@@ -163,15 +187,15 @@
   function updateLines() {
     var zoom = state.map.getZoom();
     LINE_LAYERS.forEach(function (spec) {
-      var on = zoom >= spec.minZoom;
+      var minZoom = spec.minZoom === "land" ? (state.land ? state.land.minZoom : 99) : spec.minZoom;
+      var on = zoom >= minZoom;
       var layer = state.lines[spec.name];
       if (on && !layer) {
         state.lines[spec.name] = "loading";
         need(spec.name, function (data) {
-          var made = spec.kind === "polygon" ? L.polygon(data, lineStyle(spec.kind))
-            : L.polyline(data, lineStyle(spec.kind));
+          var made = makeShape(data, lineStyle(spec.kind));
           state.lines[spec.name] = made;
-          if (state.map.getZoom() >= spec.minZoom) { made.addTo(state.map); }
+          if (state.map.getZoom() >= minZoom) { made.addTo(state.map); }
         });
       } else if (layer && layer !== "loading") {
         if (on && !state.map.hasLayer(layer)) { layer.addTo(state.map); }
@@ -196,14 +220,56 @@
     });
   }
 
-  function refresh() { loadTiers(); updateLines(); drawLabels(); }
+  /* From land.minZoom on, the 1:10m land tiles in view and the 1:10m country borders replace the 1:50m
+     basemap: its coast is kilometres off at city scale. */
+  function updateLand() {
+    var land = state.land, map = state.map;
+    if (!land || !land.files.length) { return; }
+    var on = map.getZoom() >= land.minZoom;
+    if (state.basemap && state.basemapFilled !== !on) {
+      state.basemapFilled = !on;
+      // Its 1:50m coasts and borders go too: the detailed land and the "borders" layer take over.
+      state.basemap.setStyle({ fillOpacity: on ? 0 : 1, opacity: on ? 0 : 1 });
+    }
+    if (!on) { if (map.hasLayer(state.landGroup)) { map.removeLayer(state.landGroup); } return; }
+    if (!map.hasLayer(state.landGroup)) { state.landGroup.addTo(map); }
+    var b = map.getBounds(), size = land.tile;
+    var south = Math.max(-90, b.getSouth()), north = Math.min(89.999, b.getNorth());
+    for (var y = Math.floor(south / size) * size; y <= north; y += size) {
+      for (var x = Math.floor(b.getWest() / size) * size; x <= b.getEast(); x += size) {
+        var name = "land/" + y + "_" + wrapLon(x);
+        if (!state.landFiles[name] || state.landTiles[name]) { continue; }
+        state.landTiles[name] = true;
+        need(name, function (data) {
+          var c = state.colors;
+          makeShape(data, { pane: "gtLand", renderer: state.landRenderer, interactive: false, fillOpacity: 1,
+                            fillColor: c.land, color: c.land, weight: 1 }).addTo(state.landGroup);
+        });
+      }
+    }
+  }
+
+  function refresh() { loadTiers(); updateLand(); updateLines(); drawLabels(); }
 
   window.geotaggerLayers = {
-    attach: function (map, colors, manifest) {
+    attach: function (map, colors, manifest, basemap) {
       state.map = map;
       state.colors = colors || {};
+      manifest = manifest || {};
       // Country names rank after the largest cities (capitals keep their label) and before the rest.
-      state.manifest = [{ file: "countries", minZoom: 2, maxZoom: 6, rank: 0.5, country: true }].concat(manifest || []);
+      state.manifest = [{ file: "countries", minZoom: 2, maxZoom: 6, rank: 0.5, country: true }]
+        .concat(manifest.tiers || []);
+      state.basemap = basemap || null;
+      state.basemapFilled = true;
+      state.land = manifest.land || null;
+      state.landFiles = {};
+      (state.land ? state.land.files : []).forEach(function (name) { state.landFiles[name] = true; });
+      state.landTiles = {};
+      // Below the basemap's pane (overlay, 400): its borders stay drawn over the detailed land.
+      map.createPane("gtLand").style.zIndex = 399;
+      map.getPane("gtLand").style.pointerEvents = "none";
+      state.landRenderer = L.canvas({ pane: "gtLand", padding: 0.3 });
+      state.landGroup = L.layerGroup();
       state.tiers = {};
       // Above the basemap's opaque land (overlay pane, 400), below candidates' circles drawn later in it.
       map.createPane("gtWater").style.zIndex = 401;

@@ -89,8 +89,9 @@
       map.setMinZoom(1);
       map.setMaxZoom(options.maxZoom || 18);
       map.getContainer().style.background = state.colors.water || "#cfe0ee";
+      var basemap = null;
       if (window.GEOTAGGER_BASEMAP) {
-        L.geoJSON(window.GEOTAGGER_BASEMAP, {
+        basemap = L.geoJSON(window.GEOTAGGER_BASEMAP, {
           attribution: "Natural Earth",
           interactive: false,
           style: function () {
@@ -102,7 +103,7 @@
         log("error", "offline basemap missing");
       }
       if (window.geotaggerLayers && options.layers) {
-        window.geotaggerLayers.attach(map, state.colors, options.layers);
+        window.geotaggerLayers.attach(map, state.colors, options.layers, basemap);
       } else if (options.layers) {
         log("error", "offline map layers missing");
       }
