@@ -1,4 +1,4 @@
-"""The photo catalog: SQLAlchemy 2 ORM on SQLite (WAL) with named schema migrations."""
+"""The photo catalog: SQLAlchemy 2 ORM on SQLite (WAL) or PostgreSQL (server.py) with named schema migrations."""
 
 from geotagger.catalog.db import Catalog
 from geotagger.catalog.schema import (
