@@ -34,7 +34,7 @@ _pg_start() {
         return 1
     _pg_as_postgres "$bin/pg_ctl" -D "$data/db" -l "$data/server.log" -w -t 60 \
         -o "-c listen_addresses=127.0.0.1 -p $_pg_port -k $data -c fsync=off -c max_connections=200" \
-        start >/dev/null || { cat "$data/server.log" >&2; return 1; }
+        start >/dev/null || { cat "$data/server.log" >&2; rm -rf "$data"; return 1; }
     # A linguistic (ICU en-US) collation like most real servers have, so tests see what "C" hides
     # (path ranges); plain UTF-8 when the server has no ICU.
     local psql=("$bin/psql" -q -h 127.0.0.1 -p "$_pg_port" -U postgres -d postgres -v ON_ERROR_STOP=1)
