@@ -55,6 +55,7 @@ COUNTRY_ZOOMS = (2, 6)  # country names from zoom 2 up to (not including) zoom 6
 COUNTRY_LABEL_PX = 36  # a country is named once its largest part is about this wide on screen
 LAND_MIN_ZOOM = 8  # from here the page draws the detailed land instead of the basemap's fill
 LAND_TILE = 10  # degrees
+LAND_MIN_HOLE_DEG2 = 0.005  # smaller holes in the land union are seams, not lakes (lakes have their layer)
 FINE_REGION_DEG2 = 0.08  # admin-1 regions smaller than this (about 800 km2) get their borders from zoom 7
 # WDBII river levels in GMT's file: 0 double-lined, 1 permanent major, 2 additional major, 3 additional
 # (the Aare at Bern), 4 minor, 5-7 intermittent, 8-10 canals. Major ones from zoom 5, level 3 from zoom 8.
@@ -254,7 +255,12 @@ def lakes(folder: Path, km2_range: tuple[float, float], tolerance: float, digits
 def land_tiles(land: shapely.Geometry, tolerance: float) -> dict[str, dict[str, Any]]:
     """Land from the 1:10m admin-1 polygons for zoom >= LAND_MIN_ZOOM (the 1:50m basemap puts
     Marseille's suburbs in the sea at city scale), cut into LAND_TILE-degree tiles loaded as viewed."""
-    land = shapely.simplify(land, tolerance, preserve_topology=True)
+    # Hair-thin gaps between neighbouring regions survive the union as tiny holes: dark specks on land.
+    parts = [
+        shapely.Polygon(p.exterior, [r for r in p.interiors if shapely.Polygon(r).area >= LAND_MIN_HOLE_DEG2])
+        for p in getattr(land, "geoms", [land])
+    ]
+    land = shapely.simplify(shapely.MultiPolygon(parts), tolerance, preserve_topology=True)
     tiles = {}
     for y in range(-90, 90, LAND_TILE):
         for x in range(-180, 180, LAND_TILE):
