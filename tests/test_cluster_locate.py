@@ -4,6 +4,7 @@ and the default path never imports Ray."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -14,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from geotagger.errors import CancelledError
+from geotagger.errors import CancelledError, ModelError
 from geotagger.locate.embedding_store import EmbeddingStore
 from geotagger.locate.pack import ModelPack
 from geotagger.progress import CancelToken, CountingProgress
@@ -104,6 +105,16 @@ def test_cancel_stops_between_batches_and_the_rerun_does_the_rest(ray_cluster, p
     assert 0 < stored < PHOTOS
     rest = embed(lib, pack, batch_size=4)
     assert rest.computed == PHOTOS - stored  # nothing computed twice
+    lib.close()
+
+
+def test_a_pack_the_nodes_cannot_see_is_one_error_line(ray_cluster, pack, tmp_path: Path) -> None:
+    from geotagger.locate.cluster import cluster_embedder
+
+    lib = _library(tmp_path)
+    elsewhere = dataclasses.replace(pack, dir=tmp_path / "not-on-the-nodes")
+    with pytest.raises(ModelError, match="the cluster run failed: .*not-on-the-nodes"):
+        cluster_embedder("auto", workers=1)(lib, elsewhere, batch_size=4)
     lib.close()
 
 

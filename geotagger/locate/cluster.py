@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from geotagger.errors import UserInputError
+from geotagger.errors import ModelError, UserInputError
 from geotagger.locate.embed import EmbedSummary, _infer, five_crop_vectors
 from geotagger.locate.pack import ModelPack
 from geotagger.locate.preprocess import PreprocessSpec, decode_chunk
@@ -119,6 +120,17 @@ class _EmbedActor:
             "pid": np.full(len(good), os.getpid(), np.int64),
             "device": np.array([self.embedder.device] * len(good), dtype=object),
         }
+
+
+def _batches(ray: Any, dataset: Any) -> Iterator[dict[str, np.ndarray]]:
+    """The pipeline's output batches; a failure of the pipeline itself (not of one worker, which Ray
+    retries) becomes one ModelError line, e.g. an actor that cannot create its ONNX Runtime session."""
+    try:
+        yield from dataset.iter_batches(batch_size=None, batch_format="numpy")
+    except ray.exceptions.RayError as exc:
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        last = re.sub(r"^[\w.]+(Error|Exception): ", "", lines[-1]) if lines else type(exc).__name__
+        raise ModelError(f"the cluster run failed: {last}") from exc
 
 
 def _pool_size(ray: Any, options: ClusterOptions) -> tuple[int, float]:
@@ -236,7 +248,7 @@ def _run(
             pend_vec.clear()
 
     try:
-        for batch in dataset.iter_batches(batch_size=None, batch_format="numpy"):
+        for batch in _batches(ray, dataset):
             if cancel:
                 cancel.check()
             fresh = [n for n, i in enumerate(batch["index"]) if int(i) not in done]  # a retried batch
