@@ -5,6 +5,7 @@ command line's ``geotagger undo`` / ``history`` use, so it survives a restart.""
 from __future__ import annotations
 
 import logging
+from datetime import UTC
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QPalette
@@ -36,7 +37,7 @@ class HistoryPanel(QListWidget):
         self.clear()
         grey = self.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
         for entry in entries:
-            when = entry.at.strftime("%Y-%m-%d %H:%M")
+            when = entry.at.replace(tzinfo=UTC).astimezone().strftime("%Y-%m-%d %H:%M")  # UTC -> local
             text = f"{when}  {entry.label}" + ("  (undone)" if entry.undone else "")
             item = QListWidgetItem(text)
             item.setData(Qt.ItemDataRole.UserRole, entry.photo_ids[0] if entry.photo_ids else None)

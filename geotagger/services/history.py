@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -51,7 +51,7 @@ class Entry:
     def to_dict(self) -> dict[str, Any]:
         return {
             "kind": self.kind,
-            "at": self.at.isoformat(timespec="seconds"),
+            "at": self.at.replace(tzinfo=UTC).isoformat(timespec="seconds"),  # journals keep UTC
             "what": self.label,
             "photos": list(self.photo_ids),
             "files": self.files,
