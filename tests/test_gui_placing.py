@@ -161,3 +161,24 @@ def test_drop_of_anything_else_is_not_taken(qtbot, window) -> None:
     bad.setData(PHOTO_MIME, b'["1", true]')
     assert photo_ids(bad) == []
     assert parse_location("not a place") is None and parse_location("95, 10") is None
+
+
+def test_a_placed_photo_shows_on_the_map_and_its_marker_moves_it(qtbot, window, library) -> None:
+    target = window.ids["nogps"][3]
+    window.select_photo(target)
+    shown = len(window.current_details.candidates)
+    window.place([target], 46.6, 7.9)
+    _idle(qtbot, window)
+    window.select_photo(target)
+    # The candidates, and the photo where it was placed.
+    counts = json.dumps({"library": 13, "candidates": shown + 1}, separators=(",", ":"))
+    qtbot.waitUntil(
+        lambda: run_js(qtbot, window.map, "JSON.stringify(geotagger.counts())") == counts, timeout=10000
+    )
+    run_js(qtbot, window.map, f"geotagger.bridge.markerDragged({target}, 46.7, 8.1); 1")  # the user drags it
+    qtbot.waitUntil(lambda: _live_decision(library, target).lat == pytest.approx(46.7), timeout=10000)
+    _idle(qtbot, window)
+    assert _live_decision(library, target).lon == pytest.approx(8.1)
+    qtbot.waitUntil(
+        lambda: window.act_undo.text() == f"Undo placing of {window.current_details.filename}", timeout=10000
+    )

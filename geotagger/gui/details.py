@@ -101,7 +101,7 @@ class ConceptBars(QWidget):
         painter.end()
 
 
-def _accepted_at(details: PhotoDetails) -> tuple[float, float] | None:
+def accepted_at(details: PhotoDetails) -> tuple[float, float] | None:
     """Where the photo's newest live accept put it (what Write will write)."""
     live = [d for d in details.decisions if not d.get("undone")]
     if live and live[0]["action"] == "accept" and live[0]["lat"] is not None:
@@ -318,7 +318,7 @@ class DetailsPane(QWidget):
         self.camera.setText(details.camera or "unknown")
         where = format_coordinate(details.gps_lat, details.gps_lon)
         written = details.review_state == "written"
-        accepted = _accepted_at(details) if details.review_state == "accepted" else None
+        accepted = accepted_at(details) if details.review_state == "accepted" else None
         if written:
             where += "  (written to the file)"
         elif accepted is not None:

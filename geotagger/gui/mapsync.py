@@ -11,6 +11,7 @@ from typing import Any
 
 from geotagger.catalog.library import Library
 from geotagger.gui import settings as keys
+from geotagger.gui.details import accepted_at
 from geotagger.gui.feedback import StatusFeedback
 from geotagger.gui.mappane import MapPane
 from geotagger.gui.settings import AppSettings
@@ -54,13 +55,11 @@ class MapSync:
         if details is None:
             self.map.call("clearCandidates")
             return
+        lat, lon = details.gps_lat, details.gps_lon
+        if lat is None:  # accepted or placed, not written yet: show it there (drag the marker to move it)
+            lat, lon = accepted_at(details) or (None, None)
         payload: dict[str, Any] = {
-            "photo": {
-                "id": details.id,
-                "title": details.filename,
-                "lat": details.gps_lat,
-                "lon": details.gps_lon,
-            },
+            "photo": {"id": details.id, "title": details.filename, "lat": lat, "lon": lon},
             "candidates": [
                 {
                     "index": c.index,

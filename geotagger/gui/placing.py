@@ -13,6 +13,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QWidget
 
 from geotagger.gui.browsing import Browser
+from geotagger.gui.details import accepted_at
 from geotagger.gui.feedback import StatusFeedback
 from geotagger.gui.mappane import MapPane
 from geotagger.gui.qaction import make_action
@@ -37,10 +38,10 @@ def location_of(details: PhotoDetails) -> Location | None:
     """Where a photo is: its GPS, else its accepted (not undone) location; None when neither."""
     if details.gps_lat is not None and details.gps_lon is not None:
         return Location(details.gps_lat, details.gps_lon, "exact", details.filename)
-    live = [d for d in details.decisions if not d.get("undone")]
-    if live and live[0]["action"] == "accept" and live[0]["lat"] is not None:
-        newest = live[0]
-        return Location(newest["lat"], newest["lon"], newest["level"] or "exact", details.filename)
+    accepted = accepted_at(details)
+    if accepted is not None:
+        newest = next(d for d in details.decisions if not d.get("undone"))
+        return Location(accepted[0], accepted[1], newest["level"] or "exact", details.filename)
     return None
 
 
