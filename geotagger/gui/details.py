@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLayout,
     QScrollArea,
     QSizePolicy,
     QToolButton,
@@ -109,6 +110,7 @@ def accepted_at(details: PhotoDetails) -> tuple[float, float] | None:
     return None
 
 
+PREVIEW_HEIGHT = 140  # px; the candidates below keep their room in a short pane
 VISIBLE_CANDIDATES = 5  # rows the list shows without scrolling (keys 1-5 pick them)
 
 
@@ -116,6 +118,11 @@ class PreviewLabel(QLabel):
     """The photo (or overlay) preview; a click opens it large."""
 
     clicked = Signal()
+    resized = Signal()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self.resized.emit()  # the pixmap is rescaled to the label's own size (inside the scroll area)
 
     def mousePressEvent(self, event) -> None:  # noqa: N802
         if event.button() == Qt.MouseButton.LeftButton:
@@ -163,11 +170,13 @@ class DetailsPane(QWidget):
         self.preview = PreviewLabel()
         self.preview.setTextFormat(Qt.TextFormat.PlainText)
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.preview.setMinimumSize(160, 110)  # grows with the pane; a click shows it large
-        self.preview.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.preview.setMinimumWidth(160)
+        self.preview.setFixedHeight(PREVIEW_HEIGHT)  # a click shows it large
+        self.preview.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.preview.setCursor(Qt.CursorShape.PointingHandCursor)
         self.preview.setToolTip("Click to see it large")
         self.preview.clicked.connect(self.open_preview)
+        self.preview.resized.connect(self._fit_preview)
         self.preview_dialog: PreviewDialog | None = None
         self._pixmap: QPixmap | None = None
         self.taken = plain_label()
@@ -211,6 +220,9 @@ class DetailsPane(QWidget):
         content = QWidget()
         layout = QVBoxLayout(content)
         layout.setContentsMargins(8, 6, 8, 6)
+        layout.setSizeConstraint(
+            QLayout.SizeConstraint.SetMinimumSize
+        )  # scroll, never squeeze rows over each other
         top = QHBoxLayout()
         top.addWidget(self.title, 1)
         top.addWidget(self.state)
