@@ -182,3 +182,27 @@ def test_a_placed_photo_shows_on_the_map_and_its_marker_moves_it(qtbot, window, 
     qtbot.waitUntil(
         lambda: window.act_undo.text() == f"Undo placing of {window.current_details.filename}", timeout=10000
     )
+
+
+def test_place_search_in_the_toolbar_keeps_its_keys(qtbot, window, library) -> None:
+    """Typing a place name (letters J, K, M, digits, Enter) must not review, pick or accept photos."""
+    target = window.ids["nogps"][5]
+    window.select_photo(target)
+    before = window.current_id
+    edit = window.place_search.edit
+    edit.setFocus()
+    qtbot.keyClicks(edit, "Jungfrau km 1")  # J, K, M and 1 are review shortcuts outside the box
+    window.place_search.completer.popup().hide()
+    qtbot.keyClick(edit, Qt.Key.Key_Backspace)  # Backspace rejects outside the box
+    qtbot.keyClick(edit, Qt.Key.Key_Return)  # Enter accepts outside the box
+    _idle(qtbot, window)
+    assert edit.text() == "Jungfrau km " and window.current_id == before
+    assert _live_decision(library, target) is None  # Enter in the box chose a place, it accepted nothing
+    chosen = []
+    window.place_search.placeChosen.connect(lambda *args: chosen.append(args))
+    window.place_search.completer.popup().hide()
+    edit.setText("Bern")  # no popup row chosen: Enter takes the best hit
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: bool(chosen), timeout=20000)
+    assert chosen[0][2].startswith("Bern")
+    assert "drag photos from the grid onto the map" in window.statusBar().currentMessage()

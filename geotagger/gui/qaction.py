@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QWidget
 
@@ -35,3 +35,22 @@ def make_action(
     (action.toggled if checkable else action.triggered).connect(slot)
     owner.addAction(action)
     return action
+
+
+class _TypingKeys(QObject):
+    """Claims plain keys (no Ctrl/Alt/Meta) for a text field, so review shortcuts (J, K, M, 1-5, Enter,
+    Del, Backspace) type or edit there instead of acting on photos. Esc still reaches the window."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.ShortcutOverride:
+            mods = (
+                event.modifiers() & ~Qt.KeyboardModifier.ShiftModifier & ~Qt.KeyboardModifier.KeypadModifier
+            )
+            if mods == Qt.KeyboardModifier.NoModifier and event.key() != Qt.Key.Key_Escape:
+                event.accept()
+        return False
+
+
+def keep_typing_keys(field: QWidget) -> None:
+    """Let ``field`` (a line edit in a window with single-key shortcuts) keep the keys typed into it."""
+    field.installEventFilter(_TypingKeys(field))

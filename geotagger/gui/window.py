@@ -28,8 +28,9 @@ from geotagger.gui.history import HistoryController
 from geotagger.gui.logview import LogView
 from geotagger.gui.mappane import MapPane
 from geotagger.gui.mapsync import MapSync
+from geotagger.gui.place_search import PlaceSearchBox
 from geotagger.gui.placing import PlacingController
-from geotagger.gui.qaction import make_action
+from geotagger.gui.qaction import keep_typing_keys, make_action
 from geotagger.gui.review import ReviewController
 from geotagger.gui.settings import TILES, AppSettings, SettingsDialog
 from geotagger.gui.sidebar import Sidebar
@@ -141,6 +142,16 @@ class MainWindow(QMainWindow):
             spacer.sizePolicy().horizontalPolicy().Expanding, spacer.sizePolicy().verticalPolicy()
         )
         bar.addWidget(spacer)
+        self.place_search = PlaceSearchBox()
+        self.place_search.setMaximumWidth(260)
+        self.place_search.connect_map(self.map)
+        keep_typing_keys(self.place_search.edit)
+        self.place_search.placeChosen.connect(
+            lambda _lat, _lon, name, _zoom: self.feedback.show(
+                f"Showing {name}: drag photos from the grid onto the map to place them there", 8000
+            )
+        )
+        bar.addWidget(self.place_search)
         bar.addAction(self.act_settings)
         self.addToolBar(bar)
 
