@@ -110,6 +110,8 @@ def expected_schema(applied: Collection[str]) -> Schema:
         for table in before.keys() - after.keys():
             schema.pop(table, None)
         for table, columns in after.items():
+            if table in before and before[table] == columns:
+                continue  # untouched by this migration (m0007 changes nothing on SQLite)
             old = before.get(table, {})
             target = schema.setdefault(table, {})
             for column in old.keys() - columns.keys():
