@@ -38,6 +38,9 @@ JS_API = frozenset(
         "setPlaceMode",
         "setSelection",
         "clearCandidates",
+        "showTracks",  # the imported GPS tracks, one polyline each (gui/tracks.py)
+        "showTrackMatches",  # where the selected photos fall on them for a trial camera clock
+        "fitTracks",
     }
 )
 

@@ -10,6 +10,11 @@
  *   geotagger.fitAll()
  *   geotagger.setPlaceMode(on)         crosshair cursor while the host waits for a click
  *   geotagger.setSelection(ids)        highlight these library photos
+ *   geotagger.showTracks(tracks)       [{id, name, points: [[lat, lon], ...], total}] one polyline per
+ *                                       imported track, each in its own colour (thinned by the host)
+ *   geotagger.showTrackMatches(points) [{id, title, lat, lon, gap_s, track, time}] where the selected
+ *                                       photos fall on the tracks for the trial camera clock
+ *   geotagger.fitTracks()              zoom to the tracks (and the matched photos)
  * Offline detail layers (place labels, admin-1 borders, rivers, lakes) come from geotagger-layers.js.
  * Page -> host (Qt WebChannel object "bridge", slots only): pageReady(), mapClicked(lat, lon),
  *   markerDragged(photoId, lat, lon), candidatePicked(index), photoPicked(id), jsLog(level, message).
@@ -292,5 +297,88 @@
                  return l instanceof L.Marker; }).length : 0 };
     }
   };
+
+  /* Tracks (gui/tracks.py): a halo under each line keeps it readable on light land, dark land and
+     water; the colours differ by theme because a hue that reads on cream land vanishes on dark grey. */
+  var TRACK_COLORS = {
+    light: ["#d9480f", "#862e9c", "#0b7285", "#c2255c", "#5c940d", "#1864ab"],
+    dark: ["#ff922b", "#f783ac", "#63e6be", "#ffd43b", "#b197fc", "#74c0fc"]
+  };
+
+  function isDark() {
+    var hex = String(state.colors.land || "#ffffff").replace("#", "");
+    var rgb = [0, 2, 4].map(function (i) { return parseInt(hex.substr(i, 2), 16) || 0; });
+    return (0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]) < 128;
+  }
+
+  function trackLayers() {
+    if (!state.tracks) {
+      state.tracks = L.featureGroup().addTo(state.map);
+      state.trackMatches = L.featureGroup().addTo(state.map);
+      state.trackLines = [];
+    }
+  }
+
+  function gapText(gap) {
+    if (gap === null || gap === undefined) { return ""; }
+    return gap < 90 ? Math.round(gap) + " s" : Math.round(gap / 60) + " min";
+  }
+
+  var trackApi = {
+    showTracks: function (tracks) {
+      trackLayers();
+      state.tracks.clearLayers();
+      state.trackLines = [];
+      var palette = TRACK_COLORS[isDark() ? "dark" : "light"];
+      var halo = state.colors.halo || (isDark() ? "#1a1a1a" : "#ffffff");
+      (tracks || []).forEach(function (t, i) {
+        if (!t.points || !t.points.length) { return; }
+        var color = palette[i % palette.length];
+        L.polyline(t.points, { color: halo, weight: 6, opacity: 0.85, interactive: false }).addTo(state.tracks);
+        var line = L.polyline(t.points, { color: color, weight: 3, opacity: 1, className: "gt-track" });
+        line.bindTooltip(escapeHtml(t.name || "track") + " (" + (t.total || t.points.length) + " points)",
+                         { sticky: true });
+        line.addTo(state.tracks);
+        state.trackLines.push({ id: t.id, name: t.name, color: color, points: t.points.length, line: line });
+      });
+      state.trackMatches.bringToFront();
+    },
+
+    showTrackMatches: function (points) {
+      trackLayers();
+      state.trackMatches.clearLayers();
+      state.matchList = [];
+      var ring = isDark() ? "#111111" : "#ffffff";
+      (points || []).forEach(function (p) {
+        if (p.lat === null || p.lat === undefined) { return; }
+        var marker = L.circleMarker([p.lat, p.lon], { radius: 7, color: ring, weight: 2, fillColor: "#ffd400",
+                                                      fillOpacity: 1, className: "gt-track-photo" });
+        marker.bindTooltip("<b>" + escapeHtml(p.title || "") + "</b><br>" +
+                           escapeHtml((p.time || "") + (p.gap_s !== null && p.gap_s !== undefined ?
+                             ", " + gapText(p.gap_s) + " from the nearest track point" : "")),
+                           { direction: "top", offset: [0, -6] });
+        marker.on("click", function () { if (state.bridge && p.id !== null) { state.bridge.photoPicked(p.id); } });
+        marker.addTo(state.trackMatches);
+        state.matchList.push({ id: p.id, lat: p.lat, lon: p.lon, gap_s: p.gap_s });
+      });
+    },
+
+    fitTracks: function () {
+      trackLayers();
+      var bounds = state.tracks.getBounds();
+      if (state.trackMatches.getLayers().length) { bounds.extend(state.trackMatches.getBounds()); }
+      if (bounds.isValid()) { state.map.fitBounds(bounds.pad(0.15), { maxZoom: 15, animate: false }); }
+    },
+
+    /* For tests and diagnostics: the drawn tracks (colour, points per line) and matched photo positions. */
+    trackState: function () {
+      trackLayers();
+      return { tracks: state.trackLines.map(function (t) {
+                 return { id: t.id, name: t.name, color: t.color, points: t.points }; }),
+               matches: state.matchList || [] };
+    }
+  };
+  Object.keys(trackApi).forEach(function (name) { api[name] = trackApi[name]; });
+
   window.geotagger = api;
 })();
