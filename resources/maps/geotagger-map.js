@@ -15,7 +15,10 @@
  *   geotagger.showTrackMatches(points) [{id, title, lat, lon, gap_s, track, time}] where the selected
  *                                       photos fall on the tracks for the trial camera clock
  *   geotagger.fitTracks()              zoom to the tracks (and the matched photos)
- * Offline detail layers (place labels, admin-1 borders, rivers, lakes) come from geotagger-layers.js.
+ * Offline detail layers (place labels, admin-1 borders, rivers, lakes, 1:10m land from zoom 8) come
+ * from geotagger-layers.js. showCandidates moves markers that would hide each other aside (#1 stays on
+ * its point and on top), fits to the candidates comparable to the best one, and drops the old outline.
+ * Read-only, for tests and diagnostics (not in JS_API): candidateLayout(), labels(), view(), counts().
  * Page -> host (Qt WebChannel object "bridge", slots only): pageReady(), mapClicked(lat, lon),
  *   markerDragged(photoId, lat, lon), candidatePicked(index), photoPicked(id), jsLog(level, message).
  * Without Qt (an exported album page) the bridge is absent and the page is a plain viewer.
