@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QSplitter, QStackedWidge
 from geotagger.catalog.library import Library
 from geotagger.gui.actions import LibraryJobs
 from geotagger.gui.browsing import Browser
+from geotagger.gui.clock_dialog import ClockPanel
 from geotagger.gui.decisions import DecisionController
 from geotagger.gui.details import DetailsPane
 from geotagger.gui.emptystate import EmptyState
@@ -36,6 +37,7 @@ from geotagger.gui.settings import TILES, AppSettings, SettingsDialog
 from geotagger.gui.sidebar import Sidebar
 from geotagger.gui.tasks import TaskRunner
 from geotagger.gui.thumbnails import ThumbnailLoader
+from geotagger.gui.tracks import TracksController
 from geotagger.services import browse, indexing
 
 log = logging.getLogger(__name__)
@@ -91,6 +93,8 @@ class MainWindow(QMainWindow):
             self, lib, self.tasks, self.browser, self.map, self.feedback, self.settings, self.history.refresh
         )
         self.placing = PlacingController(self, self.browser, self.map, self.feedback, self.decisions.place)
+        self.tracks = TracksController(self, lib, self.tasks, self.browser, self.map, self.feedback)
+        self.clock_panel = ClockPanel(lib, self.browser, self.tracks, self.feedback)
         self.jobs = LibraryJobs(
             self,
             lib,
@@ -115,6 +119,7 @@ class MainWindow(QMainWindow):
         self._build_layout()
         self.browser.reload()
         self.history.refresh()
+        self.tracks.reload()
         self.mapsync.apply_tile_setting()
 
     # ---------------------------------------------------------------- layout
@@ -132,6 +137,8 @@ class MainWindow(QMainWindow):
             self.act_undo,
             None,
             self.act_export,
+            None,
+            self.tracks.act_import,
         ):
             if action is None:
                 bar.addSeparator()
@@ -190,6 +197,16 @@ class MainWindow(QMainWindow):
         self.act_history = self.history_dock.toggleViewAction()
         self.act_history.setShortcut("Ctrl+H")
         self.addAction(self.act_history)
+        self.tracks_dock = self._dock("Tracks", "tracks-dock", self.tracks.panel)
+        self.clock_dock = self._dock("Camera clock", "clock-dock", self.clock_panel)
+        self.act_clock = self.clock_dock.toggleViewAction()
+        self.act_clock.setText("Camera clock…")
+        self.act_clock.setToolTip(
+            "Set the camera clock offset while watching the photos move along the tracks"
+        )
+        self.tracks.act_import.triggered.connect(self.tracks_dock.show)
+        self.act_clock.toggled.connect(lambda on: on and self.tracks_dock.show())
+        bar.insertAction(self.act_settings, self.act_clock)
         self.resize(1366, 768)
 
     def _dock(self, title: str, name: str, widget: QWidget) -> QDockWidget:
