@@ -36,6 +36,21 @@ def test_urls_mean_psycopg_and_never_show_the_password() -> None:
     assert "secret" not in shown_url("postgresql+psycopg://u:secret@db.example/lib")
 
 
+def test_each_server_catalog_has_its_own_side_data_folder() -> None:
+    from geotagger.catalog.server import side_data_base
+    from geotagger.paths import library_data_dir
+
+    urls = [
+        "postgresql+psycopg://u:secret@127.0.0.1:5432/a",
+        "postgresql+psycopg://u@127.0.0.1:5432/b",
+        "postgresql+psycopg://u@127.0.0.1:5432/b?options=-csearch_path%3Dother",
+    ]
+    folders = [library_data_dir(side_data_base(url)) for url in urls]
+    assert len(set(folders)) == 3
+    assert folders[0].name.startswith("127.0.0.1-5432-a-") and folders[0].name.endswith(".data")
+    assert all("secret" not in str(folder) for folder in folders)
+
+
 def test_unreachable_server_is_one_line_without_password() -> None:
     pytest.importorskip("psycopg")
     with pytest.raises(CatalogError, match="cannot reach the catalog") as caught:

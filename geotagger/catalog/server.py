@@ -103,7 +103,8 @@ def side_data_base(url: str) -> Path:
         r"[^A-Za-z0-9_.-]+", "_", f"{shown.host or 'local'}-{shown.port or ''}-{shown.database or ''}"
     )
     digest = hashlib.sha1(shown.render_as_string(hide_password=True).encode()).hexdigest()[:10]
-    return data_dir() / "server-libraries" / f"{name}-{digest}"
+    # a suffix of its own: the side folder is named after the stem, and a host name has dots
+    return data_dir() / "server-libraries" / f"{name}-{digest}.catalog"
 
 
 def lock_writers(session: Session | Connection) -> None:
