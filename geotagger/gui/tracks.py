@@ -171,7 +171,7 @@ class TracksController(QObject):
             for line in lines:
                 log.info("%s", line)
             for path, reason in errors.items():
-                log.error("track %s: %s", path, reason)
+                log.error("track import: %s", reason if path in reason else f"{path}: {reason}")
             message = f"{len(lines)} of {len(files)} track file(s) imported"
             if errors:
                 message += f"; {len(errors)} could not be read (see the Log)"
@@ -202,7 +202,8 @@ class TracksController(QObject):
         def done(result: tuple[list[dict[str, Any]], list[TrackArrays]]) -> None:
             rows, self.tracks = result
             self.panel.set_tracks(rows)
-            self._redraw()
+            self.map.call("showTracks", track_preview.track_drawing(self.tracks))
+            self.update_preview()  # the photos move to (or off) the tracks now held
             if fit and self.tracks:
                 self.map.call("fitTracks")
             self.tracks_changed.emit()
