@@ -29,7 +29,7 @@ def _wall(hour: int, minute: int, second: int = 0) -> float:
 def test_camera_ahead_moves_the_photo_back_in_time() -> None:
     track = _track()
     # The file says 12:10:00 +02:00, i.e. 10:10 UTC: 60 points in, 46.03 N.
-    photo = PhotoTime(1, "a.jpg", "cam", "/f", _wall(12, 10), _wall(10, 10))
+    photo = PhotoTime(1, "a.jpg", "cam", "/f", "Cam", _wall(12, 10), _wall(10, 10))
     (exact,) = match_photos([photo], [track], ahead_s=0)
     assert exact.lat == pytest.approx(46.03) and exact.lon == pytest.approx(8.0) and exact.gap_s == 0
     (ahead,) = match_photos([photo], [track], ahead_s=300)  # camera 5 min ahead: truly taken at 10:05
@@ -43,7 +43,7 @@ def test_camera_ahead_moves_the_photo_back_in_time() -> None:
 
 def test_time_zone_of_photos_without_utc_offset() -> None:
     track = _track()
-    photo = PhotoTime(2, "b.jpg", "cam", "/f", _wall(12, 10), None)
+    photo = PhotoTime(2, "b.jpg", "cam", "/f", "Cam", _wall(12, 10), None)
     zurich = true_utc(photo, 0, "Europe/Zurich", [track])
     assert zurich == pytest.approx(_wall(10, 10))
     (auto,) = match_photos([photo], [track])  # the zone where the track was: Zurich's
@@ -58,9 +58,9 @@ def test_time_zone_of_photos_without_utc_offset() -> None:
 
 def test_outside_the_track_span_has_no_position() -> None:
     track = _track()
-    before = PhotoTime(3, "c.jpg", "cam", "/f", _wall(11, 30), _wall(9, 30))  # 30 min before the start
-    near_end = PhotoTime(4, "d.jpg", "cam", "/f", _wall(13, 10), _wall(11, 10))  # 10 min after the end
-    no_time = PhotoTime(5, "e.jpg", "cam", "/f", None, None)
+    before = PhotoTime(3, "c.jpg", "cam", "/f", "Cam", _wall(11, 30), _wall(9, 30))  # 30 min before the start
+    near_end = PhotoTime(4, "d.jpg", "cam", "/f", "Cam", _wall(13, 10), _wall(11, 10))  # 10 min after the end
+    no_time = PhotoTime(5, "e.jpg", "cam", "/f", "Cam", None, None)
     far, near, none = match_photos([before, near_end, no_time], [track])
     assert far.lat is None and far.utc_s == pytest.approx(_wall(9, 30))
     assert near.lat == pytest.approx(46.18) and near.gap_s == pytest.approx(600)  # the end point

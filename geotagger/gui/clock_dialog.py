@@ -10,6 +10,7 @@ window (``geotagger clocks clear`` removes an offset set by hand)."""
 
 from __future__ import annotations
 
+import html
 import logging
 from zoneinfo import available_timezones
 
@@ -156,7 +157,7 @@ class ClockPanel(QWidget):
         if unit is None:
             self.unit.setText("Select a photo with a capture time to set its camera's clock")
             return
-        self.unit.setText(f"<b>{clocks.device_label(self.device)}</b> in {self.folder}")
+        self.unit.setText(f"<b>{html.escape(times[0].camera)}</b> in {html.escape(self.folder)}")
         stored = track_preview.unit_clock(self.lib, self.device, self.folder)
         self.estimate_s = stored.estimate_s
         if stored.estimate_s is None:
@@ -178,7 +179,9 @@ class ClockPanel(QWidget):
         gaps = [m.gap_s for m in placed]
         text = f"{len(placed)} of {len(matches)} selected photo(s) on a track"
         if gaps:
-            text += f" (nearest track point {min(gaps):.0f}–{max(gaps):.0f} s away)"
+            low, high = round(min(gaps)), round(max(gaps))
+            span = f"{low} s" if low == high else f"{low}–{high} s"
+            text += f"; the nearest track point is {span} from the photo time"
         self.matched.setText(text)
 
     # ------------------------------------------------------------------ storing

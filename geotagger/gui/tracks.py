@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
     QTreeWidget,
@@ -52,8 +53,12 @@ class TracksPanel(QWidget):
         self.list.setHeaderLabels(["Track", "Points", "Time span (UTC)"])
         self.list.setRootIsDecorated(False)
         self.list.setAlternatingRowColors(True)
-        self.list.setColumnWidth(0, 220)
-        self.list.setColumnWidth(1, 70)
+        header = self.list.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in (1, 2):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self.setMinimumWidth(440)  # name, points and a same-day span fit side by side
         self.import_button = QPushButton("Import track…")
         self.remove_button = QPushButton("Remove")
         self.remove_button.setToolTip("Forget the selected track (the file is left alone)")

@@ -24,8 +24,10 @@ from geotagger.catalog.schema import CLOCK_MANUAL, Clock, Photo
 from geotagger.errors import UserInputError
 from geotagger.locate.time_evidence import camera_key, capture_seconds
 from geotagger.locate.tracks import MAX_GAP_S, TrackArrays, photo_utc_seconds, track_position, track_zones
+from geotagger.metadata.camera import camera_name
 
 MAX_DRAWN_POINTS = 5000  # per track on the map
+UNKNOWN_CAMERA = "unknown camera"  # services.clocks.UNKNOWN_DEVICE: what `clocks set` calls it
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class PhotoTime:
     name: str
     device: str  # camera key ("" for photos without Make/Model), as the clocks table stores it
     folder: str
+    camera: str  # the device as `geotagger clocks` lists it ("FUJIFILM X100V", "unknown camera")
     local_s: float | None
     utc_s: float | None
 
@@ -91,7 +94,9 @@ def photo_times(lib: Library, ids: Sequence[int]) -> list[PhotoTime]:
         if taken is None:
             continue
         local, utc = capture_seconds(taken, offset_min)
-        found[pid] = PhotoTime(pid, name, camera_key(make, model, serial) or "", folder, local, utc)
+        key = camera_key(make, model, serial) or ""
+        label = camera_name(make, model) + (f" #{serial.strip()}" if serial and serial.strip() else "")
+        found[pid] = PhotoTime(pid, name, key, folder, label if key else UNKNOWN_CAMERA, local, utc)
     return [found[i] for i in ids if i in found]
 
 

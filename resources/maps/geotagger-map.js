@@ -368,6 +368,7 @@
 
     fitTracks: function () {
       trackLayers();
+      state.map.invalidateSize({ animate: false });  // the pane may have been resized (docks shown)
       var bounds = state.tracks.getBounds();
       if (state.trackMatches.getLayers().length) { bounds.extend(state.trackMatches.getBounds()); }
       if (bounds.isValid()) { state.map.fitBounds(bounds.pad(0.15), { maxZoom: 15, animate: false }); }
