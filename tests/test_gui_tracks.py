@@ -193,8 +193,9 @@ def test_tracks_are_drawn_again_after_a_theme_change(qtbot, window, tmp_path: Pa
     from PySide6.QtWidgets import QApplication
 
     win = window
+    _select_all(win)  # no track yet: the clock panel says what is missing
+    qtbot.waitUntil(lambda: win.clock_panel.matched.text().startswith("Import a track"), timeout=10000)
     import_walk(qtbot, win, tmp_path)
-    _select_all(win)
     qtbot.waitUntil(lambda: len(track_state(qtbot, win)["matches"]) == 3, timeout=10000)
     light = track_state(qtbot, win)["tracks"][0]["color"]
     shots = os.environ.get("GEOTAGGER_TRACK_SHOTS")  # screenshots to look at: a folder

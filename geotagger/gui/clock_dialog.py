@@ -174,7 +174,8 @@ class ClockPanel(QWidget):
     def _show_matches(self, matches: list) -> None:
         placed = [m for m in matches if m.lat is not None]
         if not matches:
-            self.matched.setText("")
+            none = "Import a track (Tracks panel) to see where the selected photos fall on it"
+            self.matched.setText("" if self.tracks.tracks else none)
             return
         gaps = [m.gap_s for m in placed]
         text = f"{len(placed)} of {len(matches)} selected photo(s) on a track"

@@ -38,6 +38,7 @@ from geotagger.services import track_preview
 from geotagger.services import tracks as track_service
 
 log = logging.getLogger("geotagger.gui.tracks")
+MAX_PREVIEWED = 2000  # selected photos placed live (1,000 take ~0.2 s when the zone is looked up)
 FILE_FILTER = "Tracks (*.gpx *.kml *.nmea *.nma *.log *.txt);;All files (*)"
 
 
@@ -177,7 +178,7 @@ class TracksController(QObject):
                 log.info("%s", line)
             for path, reason in errors.items():
                 log.error("track import: %s", reason if path in reason else f"{path}: {reason}")
-            message = f"{len(lines)} of {len(files)} track file(s) imported"
+            message = f"{len(lines)} of {len(files)} track file(s) imported (Locate uses them)"
             if errors:
                 message += f"; {len(errors)} could not be read (see the Log)"
             self.status.show(message, 10000)
@@ -227,7 +228,8 @@ class TracksController(QObject):
 
     def update_preview(self) -> None:
         """Where the selected photos fall on the tracks for the trial clock."""
-        photos = track_preview.photo_times(self.lib, self.browser.selected_ids()) if self.tracks else []
+        ids = self.browser.selected_ids()[:MAX_PREVIEWED]
+        photos = track_preview.photo_times(self.lib, ids) if self.tracks else []
         try:
             self.matches = track_preview.match_photos(photos, self.tracks, self.ahead_s, self.zone)
         except GeotaggerError as exc:
