@@ -5,6 +5,7 @@ does, and Remove."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from datetime import datetime, timedelta
@@ -23,6 +24,7 @@ if QCoreApplication.instance() is None:
 from sqlalchemy import select  # noqa: E402
 
 from geotagger.catalog.schema import Clock  # noqa: E402
+from geotagger.cli.main import main  # noqa: E402
 from geotagger.gui.settings import AppSettings  # noqa: E402
 from geotagger.gui.window import MainWindow  # noqa: E402
 from geotagger.services import clocks, indexing  # noqa: E402
@@ -115,8 +117,12 @@ def import_walk(qtbot, win: MainWindow, tmp_path: Path) -> None:
     _idle(qtbot, win)
 
 
-def test_import_draw_preview_apply_and_remove(qtbot, window, library, tmp_path: Path) -> None:
+def test_import_draw_preview_apply_and_remove(
+    qtbot, window, library, catalog_location, tmp_path: Path, capsys
+) -> None:
     win = window
+    photos = sorted((tmp_path / "photos" / "walk").glob("*.jpg"))
+    before = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in photos}
     assert win.tracks.act_import.text() == "Import track…" and win.act_clock.text() == "Camera clock…"
     import_walk(qtbot, win, tmp_path)
 
@@ -179,12 +185,20 @@ def test_import_draw_preview_apply_and_remove(qtbot, window, library, tmp_path: 
     assert "2" in listed[0]["offset"]
     assert "clock" in win.statusBar().currentMessage() and "Locate" in win.statusBar().currentMessage()
     assert clocks.applied_clocks(library)[(DEVICE, win.folder)][0].offset_s == 120.0
+    capsys.readouterr()
+    assert main(["--library", catalog_location, "clocks", "list", "--format", "json"]) == 0
+    cli_rows = json.loads(capsys.readouterr().out)
+    assert [(r["device"], r["offset_s"], r["source"]) for r in cli_rows if r["source"] == "manual"] == [
+        ("TestCam T1", 120, "manual")
+    ]
 
     # Remove: the panel and the map are empty again.
     win.tracks.panel.list.setCurrentItem(item)
     win.tracks.panel.remove_button.click()
     qtbot.waitUntil(lambda: win.tracks.panel.names() == [], timeout=10000)
     qtbot.waitUntil(lambda: track_state(qtbot, win) == {"tracks": [], "matches": []}, timeout=10000)
+    # Nothing here touches a photo: import, preview and Apply only read the files and write the catalog.
+    assert {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in photos} == before
 
 
 def test_tracks_are_drawn_again_after_a_theme_change(qtbot, window, tmp_path: Path) -> None:
