@@ -56,6 +56,8 @@ def shoot(root: Path) -> Path:
     """Three photos without GPS and without a UTC offset, 12:05, 12:10 and 12:20 on the camera."""
     for minute in (5, 10, 20):
         make_jpeg(root / f"IMG_12{minute:02d}.jpg", taken=datetime(2024, 6, 1, 12, minute))
+    # Another camera in the same folder, its clock 10 min ahead (estimated): truly 12:20, 46.06 N.
+    make_jpeg(root / "DSC_1230.jpg", taken=datetime(2024, 6, 1, 12, 30), make="OtherCam", model="X")
     return root
 
 
@@ -65,6 +67,18 @@ def window(qtbot, library, tmp_path: Path):
     indexing.index(library, [photos])
     folder = str(photos.resolve())
     with library.catalog.writer() as session:  # what locate stores when it estimated this camera's clock
+        session.add(
+            Clock(
+                device="othercam|x|",
+                folder=folder,
+                offset_s=600.0,
+                support=9,
+                confidence=0.9,
+                status="confident",
+                source="estimated",
+                updated_at=datetime(2024, 6, 2),
+            )
+        )
         session.add(
             Clock(
                 device=DEVICE,
@@ -138,30 +152,30 @@ def test_import_draw_preview_apply_and_remove(
     # The selection on the track: the camera's time read in the zone where the track was (Zurich).
     win.clock_dock.show()
     _select_all(win)
-    qtbot.waitUntil(lambda: len(track_state(qtbot, win)["matches"]) == 3, timeout=10000)
-    assert _lats(qtbot, win) == [46.015, 46.03, 46.06]
+    qtbot.waitUntil(lambda: len(track_state(qtbot, win)["matches"]) == 4, timeout=10000)
+    assert _lats(qtbot, win) == [46.015, 46.03, 46.06, 46.06]
     panel = win.clock_panel
     assert "<b>TestCam T1</b>" in panel.unit.text() and win.folder in panel.unit.text()
     assert "2 min" in panel.estimate.text() or "0:02:00" in panel.estimate.text()
     assert "7 supporting pairs" in panel.estimate.text() and panel.use_estimate.isEnabled()
     assert panel.matched.text() == (
-        "3 of 3 selected photo(s) on a track; the nearest track point is 0 s from the photo time"
+        "4 of 4 selected photo(s) on a track; the nearest track point is 0 s from the photo time"
     )
 
     # Camera 5 min ahead: every photo was truly taken 5 min earlier, 30 points further south.
     panel.minutes.setValue(5)
     assert panel.offset_s() == 300
-    qtbot.waitUntil(lambda: _lats(qtbot, win) == [46.0, 46.015, 46.045], timeout=10000)
+    qtbot.waitUntil(lambda: _lats(qtbot, win) == [46.0, 46.015, 46.045, 46.06], timeout=10000)
     panel.direction.setCurrentIndex(1)  # behind by 5 min: later, further north
-    qtbot.waitUntil(lambda: _lats(qtbot, win) == [46.03, 46.045, 46.075], timeout=10000)
+    qtbot.waitUntil(lambda: _lats(qtbot, win) == [46.03, 46.045, 46.06, 46.075], timeout=10000)
     panel.use_estimate.click()  # locate's estimate: 2 min ahead
     assert panel.offset_s() == 120 and panel.direction.currentIndex() == 0
-    qtbot.waitUntil(lambda: _lats(qtbot, win) == [46.009, 46.024, 46.054], timeout=10000)
+    qtbot.waitUntil(lambda: _lats(qtbot, win) == [46.009, 46.024, 46.054, 46.06], timeout=10000)
     panel.zone.setCurrentIndex(panel.zone.findText("UTC"))  # read as UTC: after the track ended
     qtbot.waitUntil(lambda: track_state(qtbot, win)["matches"] == [], timeout=10000)
-    assert panel.matched.text().startswith("0 of 3")
+    assert panel.matched.text().startswith("0 of 4")
     panel.set_zone(None)
-    qtbot.waitUntil(lambda: len(track_state(qtbot, win)["matches"]) == 3, timeout=10000)
+    qtbot.waitUntil(lambda: len(track_state(qtbot, win)["matches"]) == 4, timeout=10000)
 
     # Apply: the clock stored as `geotagger clocks set` stores it, for this folder.
     panel.apply_button.click()
@@ -210,7 +224,7 @@ def test_tracks_are_drawn_again_after_a_theme_change(qtbot, window, tmp_path: Pa
     _select_all(win)  # no track yet: the clock panel says what is missing
     qtbot.waitUntil(lambda: win.clock_panel.matched.text().startswith("Import a track"), timeout=10000)
     import_walk(qtbot, win, tmp_path)
-    qtbot.waitUntil(lambda: len(track_state(qtbot, win)["matches"]) == 3, timeout=10000)
+    qtbot.waitUntil(lambda: len(track_state(qtbot, win)["matches"]) == 4, timeout=10000)
     light = track_state(qtbot, win)["tracks"][0]["color"]
     shots = os.environ.get("GEOTAGGER_TRACK_SHOTS")  # screenshots to look at: a folder
     if shots:
@@ -234,7 +248,7 @@ def test_tracks_are_drawn_again_after_a_theme_change(qtbot, window, tmp_path: Pa
             ),
             timeout=20000,
         )
-        assert len(track_state(qtbot, win)["matches"]) == 3
+        assert len(track_state(qtbot, win)["matches"]) == 4
         if shots:
             run_js(qtbot, win.map, "geotagger.fitTracks(); 1")
             qtbot.wait(1500)

@@ -78,3 +78,12 @@ def test_long_tracks_are_thinned_for_drawing() -> None:
     (drawn,) = track_drawing([track])
     assert drawn["name"] == "walk" and drawn["total"] == 100_000 and drawn["points"] == points
     assert thin(_track(n=3)) == [[46.0, 8.0], [46.0005, 8.0], [46.001, 8.0]]
+
+
+def test_photos_of_other_cameras_keep_their_own_clock() -> None:
+    track = _track()
+    mine = PhotoTime(6, "f.jpg", "cam", "/f", "Cam", _wall(12, 10), _wall(10, 10))
+    other = PhotoTime(7, "g.jpg", "phone", "/f", "Phone", _wall(12, 20), _wall(10, 20))
+    moved, kept = match_photos([mine, other], [track], ahead_s=300, own_clocks={7: 600.0})
+    assert moved.lat == pytest.approx(46.015)  # the trial clock: 5 min ahead
+    assert kept.lat == pytest.approx(46.03)  # its own stored clock: 10 min ahead, truly 10:10

@@ -86,6 +86,7 @@ class ClockPanel(QWidget):
         estimate_row.addWidget(self.estimate, 1)
         estimate_row.addWidget(self.use_estimate)
         self.all_folders = QCheckBox("For all folders of this camera")
+        self.all_folders.toggled.connect(self._changed)
         self.apply_button = QPushButton("Apply")
         self.apply_button.setToolTip(
             "Store this offset (as `geotagger clocks set` does); Locate then uses it"
@@ -142,7 +143,9 @@ class ClockPanel(QWidget):
         self.zone.setCurrentIndex(0 if zone is None else max(0, self.zone.findText(zone)))
 
     def _changed(self) -> None:
-        self.tracks.set_trial_clock(self.offset_s(), self.zone_name())
+        folder = "" if self.all_folders.isChecked() else self.folder
+        unit = None if self.device is None or folder is None else (self.device, folder)
+        self.tracks.set_trial_clock(self.offset_s(), self.zone_name(), unit)
 
     # ------------------------------------------------------------------ the shown photo's clock
     def follow_photo(self) -> None:

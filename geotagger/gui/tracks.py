@@ -144,6 +144,7 @@ class TracksController(QObject):
         self.tracks: list[TrackArrays] = []
         self.ahead_s = 0.0  # the trial clock: how far the camera clock is ahead of true time
         self.zone: str | None = None  # None: where the tracks were
+        self.unit: tuple[str, str] | None = None  # the (camera, folder) the trial clock is for
         self.matches: list[track_preview.TrackMatch] = []
         self.act_import = make_action(
             owner,
@@ -220,18 +221,28 @@ class TracksController(QObject):
         self.map.call("showTracks", track_preview.track_drawing(self.tracks))
         self.map.call("showTrackMatches", [m.as_json() for m in self.matches])
 
-    def set_trial_clock(self, ahead_s: float, zone: str | None) -> None:
-        """The clock panel's current values: move the preview (debounced)."""
-        if (ahead_s, zone) != (self.ahead_s, self.zone):
-            self.ahead_s, self.zone = float(ahead_s), zone
+    def set_trial_clock(self, ahead_s: float, zone: str | None, unit: tuple[str, str] | None = None) -> None:
+        """The clock panel's current values for the photos of ``unit`` (camera key, folder or "" for all
+        its folders; None: every selected photo): move the preview (debounced). Other photos keep their stored clocks."""
+        if (ahead_s, zone, unit) != (self.ahead_s, self.zone, self.unit):
+            self.ahead_s, self.zone, self.unit = float(ahead_s), zone, unit
             self._preview_timer.start()
+
+    def _in_unit(self, photo: track_preview.PhotoTime) -> bool:
+        """Whether the trial clock is for this photo's camera (folder "" : every folder of it)."""
+        if self.unit is None:
+            return True
+        device, folder = self.unit
+        return photo.device == device and folder in ("", photo.folder)
 
     def update_preview(self) -> None:
         """Where the selected photos fall on the tracks for the trial clock."""
         ids = self.browser.selected_ids()[:MAX_PREVIEWED]
         photos = track_preview.photo_times(self.lib, ids) if self.tracks else []
         try:
-            self.matches = track_preview.match_photos(photos, self.tracks, self.ahead_s, self.zone)
+            others = [p for p in photos if not self._in_unit(p)]
+            own = track_preview.stored_offsets(self.lib, others) if others else {}
+            self.matches = track_preview.match_photos(photos, self.tracks, self.ahead_s, self.zone, own)
         except GeotaggerError as exc:
             log.error("track preview: %s", exc)
             self.matches = []

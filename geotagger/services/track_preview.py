@@ -10,7 +10,7 @@ is thinned here too (long logs hold 100k points; the page needs a few thousand).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -125,14 +125,21 @@ def true_utc(
 
 
 def match_photos(
-    photos: Sequence[PhotoTime], tracks: list[TrackArrays], ahead_s: float = 0.0, zone: str | None = None
+    photos: Sequence[PhotoTime],
+    tracks: list[TrackArrays],
+    ahead_s: float = 0.0,
+    zone: str | None = None,
+    own_clocks: Mapping[int, float] | None = None,
 ) -> list[TrackMatch]:
     """Each photo on the track nearest in time (interpolated), or without a position when no track
-    has a point within ``MAX_GAP_S`` of its true time."""
+    has a point within ``MAX_GAP_S`` of its true time. ``own_clocks``: photo id -> the offset of a
+    photo that keeps its own camera's clock (another camera than the one being set)."""
     out = []
+    own_clocks = own_clocks or {}
     zones = track_zones(tracks) if tracks and zone is None and any(p.utc_s is None for p in photos) else None
     for photo in photos:
-        utc = true_utc(photo, ahead_s, zone, tracks, zones) if tracks else None
+        offset = own_clocks.get(photo.id, ahead_s)
+        utc = true_utc(photo, offset, zone, tracks, zones) if tracks else None
         best: tuple[float, float, float, str] | None = None
         if utc is not None:
             for track in tracks:
@@ -198,3 +205,16 @@ def unit_clock(lib: Library, device: str, folder: str) -> UnitClock:
         None if best is None else best.support,
         None if best is None else best.status,
     )
+
+
+def stored_offsets(lib: Library, photos: Sequence[PhotoTime]) -> dict[int, float]:
+    """photo id -> the offset locate applies to it now (0 for a reference camera, an unknown or an
+    uncertain clock, which locate does not apply either)."""
+    from geotagger.services.clocks import applied_clocks, clock_at
+
+    applied = applied_clocks(lib)
+    out = {}
+    for photo in photos:
+        clock = clock_at(applied.get((photo.device, photo.folder), []), photo.local_s)
+        out[photo.id] = clock.offset_s if clock is not None and clock.applied else 0.0
+    return out
