@@ -236,8 +236,10 @@ def test_tracks_are_drawn_again_after_a_theme_change(qtbot, window, tmp_path: Pa
     app = QApplication.instance()
     before = app.palette()
     dark = QPalette(before)
-    for role, color in ((QPalette.ColorRole.Window, "#2b2b2d"), (QPalette.ColorRole.Base, "#1f1f21")):
-        dark.setColor(role, QColor(color))
+    roles = {"Window": "#2b2b2d", "WindowText": "#e6e6e6", "Base": "#1f1f21", "AlternateBase": "#29292b"}
+    roles |= {"Text": "#e6e6e6", "Button": "#353538", "ButtonText": "#e6e6e6", "Highlight": "#3d7fd9"}
+    for role, color in roles.items():
+        dark.setColor(getattr(QPalette.ColorRole, role), QColor(color))
     try:
         app.setPalette(dark)
         # The page is rebuilt after the event (asynchronously): wait for the dark track colour.
