@@ -153,7 +153,8 @@ def test_import_draw_preview_apply_and_remove(
     win.clock_dock.show()
     _select_all(win)
     qtbot.waitUntil(lambda: len(track_state(qtbot, win)["matches"]) == 4, timeout=10000)
-    assert _lats(qtbot, win) == [46.015, 46.03, 46.06, 46.06]
+    # It starts from the clock locate applies: the confident estimate, 2 min ahead.
+    assert _lats(qtbot, win) == [46.009, 46.024, 46.054, 46.06]
     panel = win.clock_panel
     assert "<b>TestCam T1</b>" in panel.unit.text() and win.folder in panel.unit.text()
     assert "2 min" in panel.estimate.text() or "0:02:00" in panel.estimate.text()
@@ -205,6 +206,15 @@ def test_import_draw_preview_apply_and_remove(
     assert [(r["device"], r["offset_s"], r["source"]) for r in cli_rows if r["source"] == "manual"] == [
         ("TestCam T1", 120, "manual")
     ]
+
+    # Back to estimate: the manual row goes (as `geotagger clocks clear`), the estimate stays.
+    assert panel.clear_button.isEnabled()
+    panel.clear_button.click()
+    with library.catalog.reader() as session:
+        assert [r.source for r in session.scalars(select(Clock).where(Clock.device == DEVICE))] == [
+            "estimated"
+        ]
+    assert not panel.clear_button.isEnabled() and panel.offset_s() == 120
 
     # Remove: the panel and the map are empty again.
     win.tracks.panel.list.setCurrentItem(item)

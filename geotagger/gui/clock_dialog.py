@@ -5,8 +5,8 @@ that clock with "Use estimate", and Apply.
 
 Sign: the same as ``geotagger clocks set`` (positive = the camera clock is AHEAD of true time), and the
 panel says it in words ("camera clock is ahead by / behind by"). Apply calls ``services.clocks.set_clock``,
-the function behind ``geotagger clocks set``, so the next locate uses it. Apply is not undoable from the
-window (``geotagger clocks clear`` removes an offset set by hand)."""
+the function behind ``geotagger clocks set``, so the next locate uses it. Apply is not in the undo history;
+"Back to estimate" removes an offset set by hand (``services.clocks.clear_clock``, as ``clocks clear``)."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from geotagger.errors import GeotaggerError
 from geotagger.gui.browsing import Browser
 from geotagger.gui.feedback import StatusFeedback
 from geotagger.gui.tracks import TracksController
-from geotagger.locate.clocks import format_offset
+from geotagger.locate.clocks import STATUS_CONFIDENT, format_offset
 from geotagger.services import clocks, track_preview
 
 log = logging.getLogger("geotagger.gui.clocks")
@@ -93,11 +93,16 @@ class ClockPanel(QWidget):
         )
         self.apply_button.setEnabled(False)
         self.apply_button.clicked.connect(self.apply)
+        self.clear_button = QPushButton("Back to estimate")
+        self.clear_button.setToolTip("Remove the offset set by hand (as `geotagger clocks clear` does)")
+        self.clear_button.setEnabled(False)
+        self.clear_button.clicked.connect(self.clear)
         self.matched = QLabel("")
         self.matched.setWordWrap(True)
         apply_row = QHBoxLayout()
         apply_row.addWidget(self.all_folders)
         apply_row.addStretch(1)
+        apply_row.addWidget(self.clear_button)
         apply_row.addWidget(self.apply_button)
 
         form = QFormLayout()
@@ -148,15 +153,17 @@ class ClockPanel(QWidget):
         self.tracks.set_trial_clock(self.offset_s(), self.zone_name(), unit)
 
     # ------------------------------------------------------------------ the shown photo's clock
-    def follow_photo(self) -> None:
-        """A new current photo: show its (camera, folder) and load the clock stored for it."""
+    def follow_photo(self, force: bool = False) -> None:
+        """A new current photo: show its (camera, folder) and load the clock stored for it (``force``:
+        again, after the stored clock changed)."""
         details = self.browser.current_details
         times = track_preview.photo_times(self.lib, [details.id]) if details is not None else []
         unit = (times[0].device, times[0].folder) if times else None
-        if unit == (self.device, self.folder):
+        if unit == (self.device, self.folder) and not force:
             return
         self.device, self.folder = unit if unit else (None, None)
         self.apply_button.setEnabled(unit is not None)
+        self.clear_button.setEnabled(False)
         if unit is None:
             self.unit.setText("Select a photo with a capture time to set its camera's clock")
             return
@@ -171,8 +178,13 @@ class ClockPanel(QWidget):
                 f"(confidence {stored.confidence:.2f}, {stored.support} supporting pairs, {stored.status})"
             )
         self.use_estimate.setEnabled(stored.estimate_s is not None)
+        self.clear_button.setEnabled(stored.manual_s is not None)
         self.all_folders.setChecked(stored.manual_all_folders)
-        self.set_offset(stored.manual_s or 0.0)
+        # Start from the clock locate applies now: set by hand, else a confident estimate, else none.
+        if stored.manual_s is not None:
+            self.set_offset(stored.manual_s)
+        else:
+            self.set_offset(stored.estimate_s if stored.status == STATUS_CONFIDENT else 0.0)
 
     def _show_matches(self, matches: list) -> None:
         placed = [m for m in matches if m.lat is not None]
@@ -203,3 +215,20 @@ class ClockPanel(QWidget):
             return
         log.info("%s", message)
         self.status.show(message.replace("`geotagger locate`", "Locate"), 10000)
+        self.follow_photo(force=True)
+
+    def clear(self) -> None:
+        """Remove the offset set by hand for this camera (`geotagger clocks clear`): estimates apply again."""
+        if self.device is None:
+            return
+        folder = None if self.all_folders.isChecked() else self.folder
+        try:
+            removed = clocks.clear_clock(self.lib, self.device or clocks.UNKNOWN_DEVICE, folder)
+        except GeotaggerError as exc:
+            log.error("camera clock: %s", exc)
+            self.status.show(f"Camera clock not cleared: {exc}", 10000)
+            return
+        self.status.show(
+            f"{removed} clock offset(s) set by hand removed; run Locate to apply the estimate", 10000
+        )
+        self.follow_photo(force=True)
