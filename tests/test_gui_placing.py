@@ -205,4 +205,42 @@ def test_place_search_in_the_toolbar_keeps_its_keys(qtbot, window, library) -> N
     qtbot.keyClick(edit, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: bool(chosen), timeout=20000)
     assert chosen[0][2].startswith("Bern")
-    assert "drag photos from the grid onto the map" in window.statusBar().currentMessage()
+    assert "Ctrl+Shift+H places the selected photos there" in window.statusBar().currentMessage()
+
+
+def test_place_the_selection_at_a_searched_place(qtbot, window, library) -> None:
+    """Search "Lauterbrunnen", Enter: the map centres there and Ctrl+Shift+H places the selected photos
+    at it, as precise as a town is (city level); one history entry takes both back."""
+    targets = window.ids["nogps"][2:4]
+    assert not window.placing.act_here.isEnabled()  # nothing searched yet
+    edit = window.place_search.edit
+    edit.setFocus()
+    edit.setText("lauterbrunnen")  # case and accents do not matter
+    window.place_search.completer.popup().hide()
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.place_search.chosen is not None, timeout=20000)
+    hit = window.place_search.chosen
+    assert hit.name == "Lauterbrunnen" and hit.country == "Switzerland"
+
+    def centred() -> bool:
+        view = json.loads(run_js(qtbot, window.map, "JSON.stringify(geotagger.view())"))
+        return abs(view["lat"] - hit.lat) < 0.01 and abs(view["lon"] - hit.lon) < 0.01
+
+    qtbot.waitUntil(centred, timeout=5000)
+
+    _select(window, targets)
+    _idle(qtbot, window)
+    assert window.placing.act_here.isEnabled() and window.placing.act_here.text() == "Place at Lauterbrunnen"
+    window.grid.setFocus()
+    qtbot.keyClick(
+        window.grid, Qt.Key.Key_H, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    )
+    _idle(qtbot, window)
+    for pid in targets:
+        placed = _live_decision(library, pid)
+        assert placed is not None and placed.level == "city" and placed.source == "manual"
+        assert (placed.lat, placed.lon) == pytest.approx((hit.lat, hit.lon), abs=1e-6)
+    qtbot.waitUntil(lambda: window.act_undo.text() == "Undo placing of 2 photos", timeout=10000)
+    window.undo()
+    _idle(qtbot, window)
+    assert all(_live_decision(library, pid) is None for pid in targets)

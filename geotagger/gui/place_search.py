@@ -27,6 +27,7 @@ class PlaceSearchBox(QWidget):
         super().__init__(parent)
         self._index = index
         self._hits: list[PlaceHit] = []
+        self.chosen: PlaceHit | None = None  # the last place taken (the selection can be placed there)
         self.edit = QLineEdit(self)
         self.edit.setPlaceholderText("Search a place…")
         self.edit.setClearButtonEnabled(True)
@@ -88,6 +89,7 @@ class PlaceSearchBox(QWidget):
         """Take ``hit``: show its name in the box and emit placeChosen."""
         self.completer.popup().hide()
         self.edit.setText(hit.name)
+        self.chosen = hit
         self.placeChosen.emit(hit.lat, hit.lon, hit.name, hit.zoom)
 
     def connect_map(self, map_pane) -> None:

@@ -1,6 +1,6 @@
 """Placing photos without typing coordinates: drop the grid's selection on the map, copy a photo's
-location and paste it on others (Ctrl+Shift+C / Ctrl+Shift+V), or place the selection like the current
-photo. Every placement is a decision recorded through DecisionController.place, so it is journaled and
+location and paste it on others (Ctrl+Shift+C / Ctrl+Shift+V), place the selection like the current
+photo, or at the place found with the search box (Ctrl+Shift+H). Every placement is a decision recorded through DecisionController.place, so it is journaled and
 the history undoes it."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QWidget
 
+from geotagger.geo.place_search import PlaceHit
 from geotagger.gui.browsing import Browser
 from geotagger.gui.details import accepted_at
 from geotagger.gui.feedback import StatusFeedback
@@ -19,6 +20,8 @@ from geotagger.gui.mappane import MapPane
 from geotagger.gui.qaction import make_action
 from geotagger.services.browse import PhotoDetails
 
+# How precise a searched place is as a photo's location: a town's name says "in or near the town".
+SEARCH_LEVELS = {"place": "city", "region": "region", "country": "country"}
 _PAIR = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*[,;\s]\s*(-?\d+(?:\.\d+)?)\s*$")
 
 
@@ -84,6 +87,14 @@ class PlacingController:
             "Ctrl+Shift+P",
             "Place the other selected photos where the current photo is",
         )
+        self.searched: PlaceHit | None = None
+        self.act_here = make_action(
+            owner,
+            "Place at the searched place",
+            self.place_at_searched,
+            "Ctrl+Shift+H",
+            "Place the selected photos at the place found with the search box",
+        )
         map_pane.photos_dropped.connect(self.on_drop)
         browser.changed.connect(self.update)
         self.update()
@@ -96,6 +107,23 @@ class PlacingController:
         self.act_like.setText(
             f"Place like {d.filename}" if here is not None and d is not None else "Place like this photo"
         )
+        self.act_here.setEnabled(self.searched is not None and bool(self.browser.selected_ids()))
+
+    def search_chosen(self, hit: PlaceHit) -> None:
+        """The search box found ``hit``: the selection can now be placed there."""
+        self.searched = hit
+        self.act_here.setText(f"Place at {hit.name}")
+        self.update()
+
+    def place_at_searched(self) -> None:
+        """The selected photos at the searched place, as precise as the place is (a town: city level)."""
+        hit, ids = self.searched, self.browser.selected_ids()
+        if hit is None or not ids:
+            self.status.show("Search a place and select the photos to place there", 5000)
+            return
+        level = SEARCH_LEVELS.get(hit.kind, "city")
+        self.status.show(f"Placing {len(ids)} photo(s) at {hit.label} ({level})", 4000)
+        self.place(ids, hit.lat, hit.lon, level=level)
 
     def on_drop(self, ids: list[int], lat: float, lon: float) -> None:
         """Photos dropped on the map: an exact placement there."""

@@ -153,12 +153,9 @@ class MainWindow(QMainWindow):
         self.place_search.setMaximumWidth(260)
         self.place_search.connect_map(self.map)
         keep_typing_keys(self.place_search.edit)
-        self.place_search.placeChosen.connect(
-            lambda _lat, _lon, name, _zoom: self.feedback.show(
-                f"Showing {name}: drag photos from the grid onto the map to place them there", 8000
-            )
-        )
+        self.place_search.placeChosen.connect(self._place_found)
         bar.addWidget(self.place_search)
+        bar.addAction(self.placing.act_here)
         bar.addAction(self.act_settings)
         self.addToolBar(bar)
 
@@ -166,7 +163,12 @@ class MainWindow(QMainWindow):
             self.details.add_action_button(action)
         self.details.finish_buttons()
         self.grid.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
-        for action in (self.placing.act_copy, self.placing.act_paste, self.placing.act_like):
+        for action in (
+            self.placing.act_copy,
+            self.placing.act_paste,
+            self.placing.act_like,
+            self.placing.act_here,
+        ):
             self.grid.addAction(action)
 
         right = QSplitter(Qt.Orientation.Vertical)
@@ -317,6 +319,14 @@ class MainWindow(QMainWindow):
             self.grid.set_min_confidence(self.settings.min_confidence)
             if self.settings.get(TILES) != before:
                 self.mapsync.apply_tile_setting()
+
+    def _place_found(self, _lat: float, _lon: float, name: str, _zoom: int) -> None:
+        hit = self.place_search.chosen
+        if hit is not None:
+            self.placing.search_chosen(hit)
+        self.feedback.show(
+            f"Showing {name}: Ctrl+Shift+H places the selected photos there (or drag them onto the map)", 8000
+        )
 
     def cancel(self) -> None:
         """Esc: leave place mode, else stop the running job."""
