@@ -201,9 +201,9 @@ def test_periods_are_stored_listed_and_applied_by_time(catalog: list[str], tmp_p
 def test_clock_stage_corrects_targets_and_geotagged_photos(
     catalog: list[str], tmp_path: Path, capsys
 ) -> None:
-    from geotagger.locate.stages import clocks as stage
-    from geotagger.locate.stages.run import LocateRun
-    from geotagger.locate.stages.targets import photo_point
+    from geotagger.services.locate_stages import clocks as stage
+    from geotagger.services.locate_stages.run import LocateRun
+    from geotagger.services.locate_stages.targets import photo_point
 
     trip = (tmp_path / "photos" / "trip").resolve()
     assert run(capsys, *catalog, "clocks", "set", "X100V", "+1h", "--folder", str(trip))[0] == 0

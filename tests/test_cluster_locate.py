@@ -139,7 +139,7 @@ def test_locate_cli_on_the_cluster(ray_cluster, tmp_path: Path, monkeypatch, cap
 
 def test_default_path_never_imports_ray() -> None:
     code = (
-        "import sys, geotagger.cli.main, geotagger.services.locating, geotagger.locate.stages.embeddings\n"
+        "import sys, geotagger.cli.main, geotagger.services.locating, geotagger.services.locate_stages.embeddings\n"
         "assert 'ray' not in sys.modules, 'ray imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -18,8 +18,8 @@ from geotagger.locate.embed import (
 )
 from geotagger.locate.embedding_store import EmbeddingStore
 from geotagger.locate.pack import ModelPack
-from geotagger.locate.stages.library_model import library_model_dir
 from geotagger.services import Library
+from geotagger.services.locate_stages.library_model import library_model_dir
 from tests.factories import make_photo
 from tests.model_fixtures import lite0_pack_dir
 from tests.test_locate_cli import make_library, run

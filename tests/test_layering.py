@@ -17,18 +17,6 @@ ALLOWED = {
     ("geotagger.cli.commands.gui", "geotagger.gui.window"): "the `gui` command checks Qt is there first",
     ("geotagger.__main__", "geotagger.cli.main"): "`python -m geotagger` is the command line",
 }
-# Known upward imports of the locating pipeline, to move down (issue 13 item 7 found them): the stages
-# read tracks, clocks, model packs and path scopes through their services. Listed so that no new one
-# can appear unnoticed; the list may only shrink.
-KNOWN_DEBT = {
-    ("geotagger.locate.stages.clocks", "geotagger.services"),
-    ("geotagger.locate.stages.clocks", "geotagger.services.clocks"),
-    ("geotagger.locate.stages.embeddings", "geotagger.services"),
-    ("geotagger.locate.stages.embeddings", "geotagger.services.models"),
-    ("geotagger.locate.stages.store", "geotagger.services.tracks"),
-    ("geotagger.locate.stages.targets", "geotagger.services.pathscope"),
-    ("geotagger.locate.stages.targets", "geotagger.services.tracks"),
-}
 
 
 def _module_name(path: Path) -> str:
@@ -147,7 +135,7 @@ def test_layers_import_only_downwards() -> None:
     wrong = []
     for module, targets in graph.items():
         for target in targets:
-            if (module, target) in ALLOWED or (module, target) in KNOWN_DEBT or target in _parents(module):
+            if (module, target) in ALLOWED or target in _parents(module):
                 continue
             low, high = _layer(module), _layer(target)
             front_ends_mix = low == high == 2 and module.split(".")[1] != target.split(".")[1]
@@ -158,7 +146,7 @@ def test_layers_import_only_downwards() -> None:
 
 def test_allow_list_is_current() -> None:
     graph = import_graph()
-    stale = [pair for pair in (*ALLOWED, *KNOWN_DEBT) if pair[1] not in graph.get(pair[0], set())]
+    stale = [pair for pair in ALLOWED if pair[1] not in graph.get(pair[0], set())]
     assert stale == []
 
 
@@ -172,7 +160,6 @@ def test_gui_controllers_do_not_import_the_window() -> None:
 # Modules that touch os.environ other than geotagger/paths.py, each with its reason.
 ENV_ALLOWED = {
     "geotagger.gui.app": "sets QTWEBENGINE_DISABLE_SANDBOX for Chromium when run as root (a write, not a read)",
-    "geotagger.services.desktop": "reads XDG_DATA_HOME; to move to paths.env (ENV_XDG_DATA_HOME is there)",
 }
 
 

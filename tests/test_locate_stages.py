@@ -1,4 +1,4 @@
-"""The locate pipeline's stages (geotagger.locate.stages): one training path, and the seams the
+"""The locate pipeline's stages (geotagger.services.locate_stages): one training path, and the seams the
 clock and text sources plug into (``run.points`` is what evidence reads; a rerun recomputes nothing)."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from geotagger.catalog.schema import Setting
-from geotagger.locate.stages import embeddings, evidence, fusion, library_model, store, targets
-from geotagger.locate.stages.run import LocateRun
 from geotagger.services import Library, indexing, locating, training
+from geotagger.services.locate_stages import embeddings, evidence, fusion, library_model, store, targets
+from geotagger.services.locate_stages.run import LocateRun
 from tests.model_fixtures import lite0_pack_dir
 from tests.test_locate_cli import TRIPS, make_library
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from geotagger.locate.stages.targets import target_photos
 from geotagger.services import browse, indexing
+from geotagger.services.locate_stages.targets import target_photos
 from tests.factories import make_photo
 
 FOLDERS = ["a_b", "aXb", "A_B", "100%", "100x", "Trip", "trip"]

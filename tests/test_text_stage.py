@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from geotagger.locate.stages import text
-from geotagger.locate.stages.run import LocateRun
 from geotagger.locate.time_evidence import PhotoPoint
 from geotagger.services import Library
+from geotagger.services.locate_stages import text
+from geotagger.services.locate_stages.run import LocateRun
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ The files ship in ``resources/desktop``; install copies them under ``$XDG_DATA_H
 
 from __future__ import annotations
 
-import os
 import shlex
 import shutil
 import subprocess
@@ -16,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from geotagger.errors import GeotaggerError, NotFoundError
-from geotagger.paths import resources_dir
+from geotagger.paths import ENV_XDG_DATA_HOME, env, resources_dir
 
 APP_ID = "io.github.geotagger.Geotagger"
 
@@ -33,7 +32,7 @@ class DesktopReport:
 
 def data_home() -> Path:
     """$XDG_DATA_HOME when set to an absolute path (the spec ignores relative ones), else ~/.local/share."""
-    value = os.environ.get("XDG_DATA_HOME", "")
+    value = env(ENV_XDG_DATA_HOME) or ""
     if value and Path(value).is_absolute():
         return Path(value)
     return Path.home() / ".local" / "share"

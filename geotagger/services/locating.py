@@ -1,4 +1,4 @@
-"""Locating photos without GPS: the service that runs the stages of ``geotagger.locate.stages`` in order.
+"""Locating photos without GPS: the service that runs the stages of ``geotagger.services.locate_stages`` in order.
 
 ``locate`` is idempotent: a photo is recomputed only when its fingerprint, the embedding model, the
 library model, the set of geotagged photos, the sources or the tracks changed. It stores the top-5 fused
@@ -15,9 +15,18 @@ from pathlib import Path
 from typing import Any
 
 from geotagger.catalog.library import Library
-from geotagger.locate.stages import clocks, embeddings, evidence, fusion, library_model, store, targets, text
-from geotagger.locate.stages.run import LocateReport, LocateRun
 from geotagger.progress import CancelToken, Progress
+from geotagger.services.locate_stages import (
+    clocks,
+    embeddings,
+    evidence,
+    fusion,
+    library_model,
+    store,
+    targets,
+    text,
+)
+from geotagger.services.locate_stages.run import LocateReport, LocateRun
 
 __all__ = ["LocateReport", "locate", "suggestions"]
 

@@ -1,5 +1,5 @@
 """`geotagger models train`: (re)train the library model and the fusion on the library's own geotagged
-photos, through the same stages ``locate`` uses when it retrains on its own (geotagger.locate.stages)."""
+photos, through the same stages ``locate`` uses when it retrains on its own (geotagger.services.locate_stages)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from geotagger.catalog.library import Library
-from geotagger.locate.stages import embeddings, library_model, targets, text
-from geotagger.locate.stages.run import LocateRun
 from geotagger.progress import CancelToken, Progress
+from geotagger.services.locate_stages import embeddings, library_model, targets, text
+from geotagger.services.locate_stages.run import LocateRun
 
 
 @dataclass

@@ -19,9 +19,9 @@ from geotagger.catalog.schema import Setting
 from geotagger.errors import ModelError, UserInputError
 from geotagger.locate import library_training
 from geotagger.locate.fusion import EvidenceContext
-from geotagger.locate.stages import targets, text
-from geotagger.locate.stages.run import LocateRun
 from geotagger.locate.time_evidence import PhotoPoint
+from geotagger.services.locate_stages import targets, text
+from geotagger.services.locate_stages.run import LocateRun
 
 if TYPE_CHECKING:
     from geotagger.catalog.library import Library

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from geotagger.locate.fusion import SOURCES
-from geotagger.locate.stages.run import LocateRun
+from geotagger.services.locate_stages.run import LocateRun
 
 
 def embed(run: LocateRun) -> None:

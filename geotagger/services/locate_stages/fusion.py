@@ -5,8 +5,8 @@ from __future__ import annotations
 from geotagger.locate.candidate import Candidate
 from geotagger.locate.fusion import MAX_CANDIDATES, PoolItem
 from geotagger.locate.levels import same_place
-from geotagger.locate.stages.run import LocateRun
 from geotagger.locate.text_evidence.pool import SOURCE_TEXT
+from geotagger.services.locate_stages.run import LocateRun
 
 TEXT_READ_KEPT = 3
 
