@@ -94,6 +94,46 @@ def test_training_builds_heads_fusions_and_reloads(tmp_path: Path) -> None:
     assert cands and cands[0].confidence > 0
 
 
+def test_signs_train_a_twin_and_leave_the_plain_fusion_as_without_them() -> None:
+    """Text read on some known photos trains a separate "+text" fusion; the plain one (which ranks every
+    photo without a sign) is exactly the model trained without any text."""
+    from geotagger.locate.text_evidence.matcher import TextMatch
+    from geotagger.locate.text_evidence.pool import PhotoMatches
+
+    points, _truth, emb = synthetic_library(per_trip=20)
+    known = [p for p in points if p.lat is not None]
+    signs = {
+        p.id: PhotoMatches(
+            (640, 480),
+            (
+                TextMatch(
+                    1,
+                    "Somewhere",
+                    "city",
+                    p.lat + 0.01,
+                    p.lon,
+                    "SOMEWHERE",
+                    0.9,
+                    (0, 0, 9, 9),
+                    1.0,
+                    1.0,
+                    1,
+                    0.8,
+                    50_000,
+                ),
+            ),
+        )
+        for p in known[::4]
+    }
+    sets = [("time", "library")]
+    plain = library_training.train(known, emb, "m", source_sets=sets)
+    with_signs = library_training.train(known, emb, "m", source_sets=sets, texts=signs)
+    assert set(plain.fusions) == {"time+library"} and plain.text_fusion_for(sets[0]) is None
+    assert set(with_signs.fusions) == {"time+library", "time+library+text"}
+    assert with_signs.fusion_for(sets[0]).to_dict() == plain.fusion_for(sets[0]).to_dict()
+    assert with_signs.text_fusion_for(sets[0]).to_dict() != plain.fusion_for(sets[0]).to_dict()
+
+
 def test_tiny_library_uses_neighbours_only() -> None:
     points, truth, emb = synthetic_library(per_trip=4)
     known = [p for p in points if p.lat is not None]

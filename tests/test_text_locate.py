@@ -105,13 +105,13 @@ def test_a_namesake_near_the_library_wins(texan_library: tuple[list[str], Path])
     photo = next(p.id for p in run.targets if p.path.endswith(sign.name))
     assert run.report.text_photos == 1 and len(run.text) == 1 + 8  # the signs of the geotagged photos too
     pool = run.evidence[photo].pool
-    assert pool is not None and run.fusion is not None
+    assert pool is not None and run.text_fusion is not None  # the twin trained with the library's signs
     paris = {it.evidence["place"]: it for it in pool if it.source == "text"}
     tx, fr = paris["Paris, Texas, US"], paris["Paris, Île-de-France, FR"]
     assert fr.feats["text_p"] > tx.feats["text_p"]  # on its own, the name means Paris, France ...
     assert tx.feats["text_post"] > fr.feats["text_post"]  # ... near this library, Paris, Texas
     assert tx.feats["text_lib"] > 0.3 > fr.feats["text_lib"]
-    order = [it for it, _ in run.fusion.rank(pool, limit=None)]
+    order = [it for it, _ in run.text_fusion.rank(pool, limit=None)]
     assert order.index(tx) < order.index(fr)
 
 

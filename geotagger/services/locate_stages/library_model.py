@@ -49,6 +49,7 @@ def prepare(run: LocateRun) -> None:
     run.trained = library_training.load(library_model_dir(run.lib))
     run.report.model_version = run.trained.version
     run.fusion = run.trained.fusion_for(run.sources)
+    run.text_fusion = run.trained.text_fusion_for(run.sources)
     if "library" in run.sources:
         library = run.trained.library_with(run.known, run.vectors, run.model_id)
         run.context = EvidenceContext(run.known, library)

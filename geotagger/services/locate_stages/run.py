@@ -107,6 +107,7 @@ class LocateRun:
     # library model (prepare)
     trained: Trained | None = None
     fusion: FusionModel | None = None
+    text_fusion: FusionModel | None = None  # for photos with a text candidate (library_training.TEXT_KEY)
     context: EvidenceContext | None = None
     # store (find_changed), evidence, fusion
     keys: dict[int, str] = field(default_factory=dict)  # photo id -> suggestion key, changed photos only

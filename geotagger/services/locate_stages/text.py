@@ -19,10 +19,13 @@ from geotagger.locate.text_evidence.pool import PhotoMatches
 from geotagger.locate.text_evidence.store import RECIPE, TextStore, read_missing
 from geotagger.services.locate_stages.run import LocateRun
 
+# How the fusion uses text (library_training.TEXT_KEY): a separate model for photos with a sign.
+TEXT_FUSION = "twin"
+
 
 def recipe() -> str:
     """What text evidence is computed with (part of each suggestion's key and of the trained model)."""
-    return f"{RECIPE}|names{INDEX_VERSION}"
+    return f"{RECIPE}|names{INDEX_VERSION}|{TEXT_FUSION}"
 
 
 def available(run: LocateRun) -> bool:
