@@ -25,6 +25,7 @@ import numpy as np
 
 from geotagger.errors import ModelError, UserInputError
 from geotagger.locate.embed import EmbedSummary, _infer, five_crop_vectors
+from geotagger.locate.embedding_store import PendingVectors
 from geotagger.locate.pack import ModelPack
 from geotagger.locate.preprocess import PreprocessSpec, decode_chunk
 from geotagger.progress import CancelToken, Progress
@@ -161,13 +162,7 @@ def embed_missing_on_cluster(
 ) -> EmbedSummary:
     """``embed_missing`` on a Ray cluster: same inputs, same store contents, same summary.
     ``on_batch(worker_pid, photos)`` is told of every batch that comes back (tests kill that worker)."""
-    wanted = set(store.missing(fp for fp, _ in items))
-    todo: list[tuple[str, str]] = []
-    for fp, path in items:
-        if fp in wanted:
-            todo.append((fp, str(path)))
-            wanted.discard(fp)
-    cached = len({fp for fp, _ in items}) - len(todo)
+    todo, cached = store.todo((fp, str(path)) for fp, path in items)
     if not todo:
         return EmbedSummary(0, cached, {}, None)
     ray, started = connect(options)
@@ -235,18 +230,10 @@ def _run(
     device = f"ray cluster ({actors} {'GPU' if gpus else 'CPU'} workers)"
     if progress:
         progress.start(len(todo), f"embedding with {pack.id} on {device}")
-    pend_fp: list[str] = []
-    pend_vec: list[np.ndarray] = []
+    pending = PendingVectors(store, flush_every)
     errors: dict[str, str] = {}
     done: set[int] = set()
     computed = 0
-
-    def flush() -> None:
-        if pend_fp:
-            store.put(list(pend_fp), np.concatenate(pend_vec))
-            pend_fp.clear()
-            pend_vec.clear()
-
     try:
         for batch in _batches(ray, dataset):
             if cancel:
@@ -258,17 +245,14 @@ def _run(
                 if batch["error"][n]:
                     errors[todo[index][0]] = str(batch["error"][n])
                 else:
-                    pend_fp.append(todo[index][0])
-                    pend_vec.append(batch["vector"][n : n + 1])
+                    pending.add([todo[index][0]], batch["vector"][n : n + 1])
                     computed += 1
-            if len(pend_fp) >= flush_every:
-                flush()
             if progress:
                 progress.advance(len(fresh))
             if on_batch and len(batch["pid"]):
                 on_batch(int(batch["pid"][0]), len(fresh))
     finally:
-        flush()
+        pending.flush()
     if progress:
         progress.finish()
     return EmbedSummary(computed, cached, errors, device)

@@ -15,10 +15,10 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from geotagger.locate.embedding_store import EmbeddingStore, PendingVectors
 from geotagger.locate.pack import ModelPack
 from geotagger.locate.preprocess import PreprocessSpec, decode_chunk, normalize
 from geotagger.locate.runtime import cpu_threads, create_session, default_batch_size
@@ -242,7 +242,7 @@ class EmbedSummary:
 
 
 def embed_missing(
-    store: Any,
+    store: EmbeddingStore,
     pack: ModelPack,
     items: Sequence[tuple[str, str | Path]],
     *,
@@ -257,27 +257,13 @@ def embed_missing(
     """Compute and store embeddings of (fingerprint, path) items not yet in ``store`` (resumable:
     vectors are flushed every ``flush_every`` photos and on cancellation). ``five_crop`` stores
     ``five_crop_vectors`` (about 5x the inference time); give it a store of its own (store_model_id)."""
-    wanted = set(store.missing(fp for fp, _ in items))
-    todo: list[tuple[str, str | Path]] = []
-    for fp, path in items:
-        if fp in wanted:
-            todo.append((fp, path))
-            wanted.discard(fp)
-    cached = len({fp for fp, _ in items}) - len(todo)
+    todo, cached = store.todo(items)
     errors: dict[str, str] = {}
     if not todo:
         return EmbedSummary(0, cached, errors, None)
     embedder = Embedder(pack, device)
-    pend_fp: list[str] = []
-    pend_vec: list[np.ndarray] = []
+    pending = PendingVectors(store, flush_every)
     computed = 0
-
-    def flush() -> None:
-        if pend_fp:
-            store.put(list(pend_fp), np.concatenate(pend_vec))
-            pend_fp.clear()
-            pend_vec.clear()
-
     try:
         for batch in embed_paths(
             pack,
@@ -289,16 +275,12 @@ def embed_missing(
             embedder=embedder,
             five_crop=five_crop,
         ):
-            pend_fp.extend(todo[i][0] for i in batch.indices)
-            if five_crop and batch.crop_embeddings is not None:
-                pend_vec.append(five_crop_vectors(batch.crop_embeddings))
-            else:
-                pend_vec.append(batch.embeddings)
+            crops = five_crop and batch.crop_embeddings is not None
+            vectors = five_crop_vectors(batch.crop_embeddings) if crops else batch.embeddings
+            pending.add([todo[i][0] for i in batch.indices], vectors)
             computed += len(batch.indices)
             for i, reason in batch.errors:
                 errors[todo[i][0]] = reason
-            if len(pend_fp) >= flush_every:
-                flush()
     finally:
-        flush()
+        pending.flush()
     return EmbedSummary(computed, cached, errors, embedder.device)

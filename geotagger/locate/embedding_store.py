@@ -15,11 +15,13 @@ import re
 import shutil
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from geotagger.errors import ModelError
+
+P = TypeVar("P")  # what a (fingerprint, path) item carries as its path
 
 _SHARD_RE = re.compile(r"^shard-(\d{6})\.keys$")
 COMPACT_AFTER_SHARDS = 32
@@ -98,6 +100,18 @@ class EmbeddingStore:
                 seen.add(fp)
                 out.append(fp)
         return out
+
+    def todo(self, items: Iterable[tuple[str, P]]) -> tuple[list[tuple[str, P]], int]:
+        """(fingerprint, path) items still to compute, the first path of each fingerprint, and how many
+        distinct fingerprints are already stored (what an embedding run reports as cached)."""
+        items = list(items)
+        wanted = set(self.missing(fp for fp, _ in items))
+        todo = []
+        for fp, path in items:
+            if fp in wanted:
+                todo.append((fp, path))
+                wanted.discard(fp)
+        return todo, len({fp for fp, _ in items}) - len(todo)
 
     def get(self, fingerprints: Sequence[str]) -> dict[str, np.ndarray]:
         """float32 vectors of the fingerprints that are stored (absent ones are left out)."""
@@ -180,3 +194,25 @@ class EmbeddingStore:
             shutil.rmtree(self.dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self._index = {}
+
+
+class PendingVectors:
+    """Vectors computed but not yet stored: written to ``store`` in runs of ``every`` (a run killed or
+    cancelled loses at most that many; ``flush`` in a ``finally`` keeps the rest)."""
+
+    def __init__(self, store: EmbeddingStore, every: int) -> None:
+        self.store, self.every = store, every
+        self.fingerprints: list[str] = []
+        self.vectors: list[np.ndarray] = []
+
+    def add(self, fingerprints: Sequence[str], vectors: np.ndarray) -> None:
+        self.fingerprints.extend(fingerprints)
+        self.vectors.append(vectors)
+        if len(self.fingerprints) >= self.every:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.fingerprints:
+            self.store.put(list(self.fingerprints), np.concatenate(self.vectors))
+            self.fingerprints.clear()
+            self.vectors.clear()
