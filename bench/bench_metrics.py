@@ -123,6 +123,58 @@ def nearest_in_time(photos: Sequence[Photo]) -> dict[str, Point]:
     return out
 
 
+# Edges (s) of the gap buckets: an hour, a day, three days, a week, a month.
+GAP_EDGES_S = (3600.0, 86400.0, 3 * 86400.0, 7 * 86400.0, 30 * 86400.0)
+
+
+def nearest_gap_s(photos: Sequence[Photo]) -> dict[str, float]:
+    """Each timed query's gap (s, file clocks) to the nearest known photo of its library."""
+    by_lib = _known_by_library(p for p in photos if p.taken is not None)
+    out: dict[str, float] = {}
+    for q in photos:
+        if q.role != "query" or q.taken is None or not by_lib.get(q.library):
+            continue
+        out[q.file] = min(abs((k.taken - q.taken).total_seconds()) for k in by_lib[q.library])  # type: ignore[operator]
+    return out
+
+
+@dataclass(frozen=True)
+class GapBucket:
+    """Queries whose nearest known photo lies in [lo, hi) seconds, and the fused minus reference hits."""
+
+    lo: float
+    hi: float
+    n: int
+    hits_minus_reference: tuple[int, ...]  # per RADII_KM, in photos (not percent)
+
+
+def by_gap(
+    queries: Sequence[Photo],
+    gaps: Mapping[str, float],
+    points: Mapping[str, Point],
+    reference: Mapping[str, Point],
+    edges: Sequence[float] = GAP_EDGES_S,
+) -> list[GapBucket]:
+    """Where in time the fused choice gains or loses against nearest-in-time: per bucket of the gap to
+    the nearest known photo, the difference in photos right within each radius (queries without a time
+    are left out)."""
+    bounds = [0.0, *edges, math.inf]
+    out = []
+    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        inside = [q for q in queries if q.file in gaps and lo <= gaps[q.file] < hi]
+        diff = [0] * len(RADII_KM)
+        for q in inside:
+            for table, sign in ((points, 1), (reference, -1)):
+                p = table.get(q.file)
+                if p is None:
+                    continue
+                d = gcd(q.lat, q.lon, p[0], p[1])
+                for i, r in enumerate(RADII_KM):
+                    diff[i] += sign * (d <= r)
+        out.append(GapBucket(lo, hi, len(inside), tuple(diff)))
+    return out
+
+
 def oracle(photos: Sequence[Photo]) -> dict[str, Point]:
     """Ceiling of picking among the library's geotagged photos: the known photo nearest to the truth."""
     by_lib = _known_by_library(photos)

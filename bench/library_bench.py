@@ -224,6 +224,28 @@ def print_calibration(queries: list[bm.Photo], cands: dict[str, list[bm.Candidat
     return [b.__dict__ for b in table]
 
 
+def print_by_gap(
+    photos: list[bm.Photo], queries: list[bm.Photo], cands: dict[str, list[bm.Candidate]], ref: dict
+) -> list[dict[str, Any]]:
+    """Fused minus nearest-in-time, in photos, per bucket of the gap to the nearest known photo."""
+    best = {f: (c[0].lat, c[0].lon) for f, c in cands.items() if c}
+    buckets = bm.by_gap(queries, bm.nearest_gap_s(photos), best, ref)
+    print("fused - reference in photos right @1/25/200/750/2500 km, by gap to the nearest known photo")
+    for b in buckets:
+        span = f"{format_gap(b.lo)}-{format_gap(b.hi)}"
+        print(f"  {span:<16}{b.n:>5}  {'/'.join(f'{d:+d}' for d in b.hits_minus_reference)}")
+    return [{**b.__dict__, "hi": None if b.hi == float("inf") else b.hi} for b in buckets]
+
+
+def format_gap(seconds: float) -> str:
+    """'0', '1 h', '3 d', 'inf' - the bucket edges."""
+    if seconds == float("inf"):
+        return "inf"
+    if seconds < 86400:
+        return f"{seconds / 3600:g} h" if seconds else "0"
+    return f"{seconds / 86400:g} d"
+
+
 def print_folds(figs: list[dict[str, Any]]) -> dict[str, Any]:
     """Per-fold rows, then mean and min over folds of each figure; returns the mean/min figures."""
     print("leave-photographers-out folds (fold = sha1(library folder) % 5)")
@@ -442,6 +464,7 @@ def run_scenario(name: str, data: Path, work: Path, a: argparse.Namespace) -> di
     print(f"reference nearest geotagged photo in time (same folder, file clocks) = {fmt(fused['reference'])}")
     print(f"oracle best geotagged photo of the library                      = {fmt(fused['oracle'])}")
     result["reliability"] = print_calibration(queries, cands)
+    result["by_gap"] = print_by_gap(photos, queries, cands, ref)
     fold_figs = [quality(qs, cands, ref, orc) for qs in bm.folds(queries).values()]
     result["folds"] = fold_figs
     result["folds_summary"] = print_folds(fold_figs)

@@ -95,6 +95,27 @@ def test_oracle_picks_the_known_photo_nearest_to_the_truth() -> None:
     assert bm.accuracy(queries, bm.oracle(photos)) == [0.0, 100.0, 100.0, 100.0, 100.0]
 
 
+def test_by_gap_counts_fused_minus_reference_hits_per_bucket_of_the_time_gap() -> None:
+    km = 1 / KM_PER_DEG_LAT
+    photos = [
+        photo("k1", "A", 0.0, 0.0, "known", 0),
+        photo("q1", "A", 0.0, 0.0, "query", 10),  # 10 min from k1
+        photo("k2", "A", 10.0, 0.0, "known", 60 * 24 * 10),
+        photo("q2", "A", 5.0, 0.0, "query", 60 * 24 * 20),  # 10 days from k2, truth 556 km from it
+        photo("q3", "A", 0.0, 0.0, "query", None),  # no time: in no bucket
+    ]
+    queries = [p for p in photos if p.role == "query"]
+    gaps = bm.nearest_gap_s(photos)
+    assert gaps == {"q1": 600.0, "q2": 10 * 86400.0}
+    ref = bm.nearest_in_time(photos)
+    fused = {"q1": (0.0, 30 * km), "q2": (5.0, 0.0), "q3": (0.0, 0.0)}  # q1 30 km off; q2 exact
+    buckets = bm.by_gap(queries, gaps, fused, ref)
+    assert [b.n for b in buckets] == [1, 0, 0, 0, 1, 0]
+    assert buckets[0].hits_minus_reference == (-1, -1, 0, 0, 0)  # lost q1 at 1 and 25 km
+    assert buckets[4].hits_minus_reference == (1, 1, 1, 0, 0)  # won q2 up to 200 km; both right beyond
+    assert (buckets[4].lo, buckets[4].hi) == (7 * 86400.0, 30 * 86400.0)
+
+
 def test_scored_uses_each_candidates_level_radius() -> None:
     queries = [photo("q1", "a", 0.0, 0.0, "query", 0), photo("q2", "a", 0.0, 0.0, "query", 0)]
     best = {
