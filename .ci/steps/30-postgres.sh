@@ -35,6 +35,12 @@ _pg_start() {
     _pg_as_postgres "$bin/pg_ctl" -D "$data/db" -l "$data/server.log" -w -t 60 \
         -o "-c listen_addresses=127.0.0.1 -p $_pg_port -k $data -c fsync=off -c max_connections=200" \
         start >/dev/null || { cat "$data/server.log" >&2; rm -rf "$data"; return 1; }
+    # Stopped and removed when .ci/run exits, so a second run on the same machine finds the port free.
+    local stop
+    stop="$(printf '%q ' "$bin/pg_ctl" -D "$data/db" -m fast stop)"
+    if command -v runuser >/dev/null; then stop="runuser -u postgres -- $stop"; else stop="su postgres -s /bin/sh -c '$stop'"; fi
+    # shellcheck disable=SC2064  # expanded now, on purpose: the paths are this run's
+    trap "$stop >/dev/null 2>&1; rm -rf $(printf '%q' "$data")" EXIT
     # A linguistic (ICU en-US) collation like most real servers have, so tests see what "C" hides
     # (path ranges); plain UTF-8 when the server has no ICU.
     local psql=("$bin/psql" -q -h 127.0.0.1 -p "$_pg_port" -U postgres -d postgres -v ON_ERROR_STOP=1)
