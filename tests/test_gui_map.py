@@ -17,14 +17,7 @@ if QCoreApplication.instance() is None:
     QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
 
 from geotagger.gui.mappane import MapPane  # noqa: E402
-
-
-def run_js(qtbot, view, script: str):
-    """Evaluate ``script`` in the page and wait for its result."""
-    box: list = []
-    view.page().runJavaScript(script, 0, box.append)
-    qtbot.waitUntil(lambda: bool(box), timeout=10000)
-    return box[0]
+from tests.web_page import run_js  # noqa: E402
 
 
 @pytest.fixture

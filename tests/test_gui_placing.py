@@ -27,7 +27,7 @@ from geotagger.gui.placing import parse_location  # noqa: E402
 from geotagger.gui.settings import AppSettings  # noqa: E402
 from geotagger.gui.window import MainWindow  # noqa: E402
 from tests.test_gui_browse import fill_catalog  # noqa: E402
-from tests.test_gui_map import run_js  # noqa: E402
+from tests.web_page import run_js  # noqa: E402
 
 
 @pytest.fixture

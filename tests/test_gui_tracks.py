@@ -29,7 +29,7 @@ from geotagger.gui.settings import AppSettings  # noqa: E402
 from geotagger.gui.window import MainWindow  # noqa: E402
 from geotagger.services import clocks, indexing  # noqa: E402
 from tests.factories import make_jpeg  # noqa: E402
-from tests.test_gui_map import run_js  # noqa: E402
+from tests.web_page import run_js  # noqa: E402
 
 START = datetime(2024, 6, 1, 10, 0)  # UTC; 12:00 on the photos' clocks (Zurich, CEST)
 POINTS = 361  # one hour, a point every 10 s, 0.0005 degrees north each

@@ -17,13 +17,7 @@ if QCoreApplication.instance() is None:
 from geotagger.geo.place_search import PlaceSearch  # noqa: E402
 from geotagger.gui.mappane import MapPane  # noqa: E402
 from geotagger.gui.place_search import PlaceSearchBox  # noqa: E402
-
-
-def run_js(qtbot, view, script: str):
-    box: list = []
-    view.page().runJavaScript(script, 0, box.append)
-    qtbot.waitUntil(lambda: bool(box), timeout=10000)
-    return box[0]
+from tests.web_page import run_js  # noqa: E402
 
 
 def map_view(qtbot, pane) -> dict:
